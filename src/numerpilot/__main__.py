@@ -1,0 +1,3 @@
+from numerpilot.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The autonomous loop: worker, ledger, stake policy, notifications."""

@@ -1,0 +1,118 @@
+"""Time, from one place.
+
+Nothing outside this module reads the wall clock or sleeps: everything receives a ``Clock``.
+That is what lets the local tournament run a simulated month in minutes, and tests step time
+without sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What every time-aware component gets: the current time and a way to wait."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time."""
+        ...
+
+
+def utc(dt: datetime) -> datetime:
+    """``dt`` as an aware UTC datetime; a naive one is taken to be UTC already."""
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+class SystemClock:
+    """Real time."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            time.sleep(seconds)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+class SteppedClock:
+    """Simulated time that moves only when told to; ``sleep`` moves it at once.
+
+    Shared between threads (a server and an agent in one process): all access is locked.
+    """
+
+    def __init__(self, start: datetime):
+        self._now = utc(start)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.advance(timedelta(seconds=seconds))
+
+    def advance(self, delta: timedelta) -> datetime:
+        with self._lock:
+            self._now += delta
+            return self._now
+
+    def set(self, when: datetime) -> None:
+        """Jump to ``when``; time never runs backwards."""
+        when = utc(when)
+        with self._lock:
+            if when < self._now:
+                raise ValueError(f"clock cannot go back from {self._now} to {when}")
+            self._now = when
+
+
+class AcceleratedClock:
+    """Simulated time running ``speed`` times faster than real time from ``start``."""
+
+    def __init__(self, start: datetime, speed: float, base: SystemClock | None = None):
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self._base = base or SystemClock()
+        self._start = utc(start)
+        self._real_start = self._base.monotonic()
+        self.speed = speed
+
+    def now(self) -> datetime:
+        elapsed = self._base.monotonic() - self._real_start
+        return self._start + timedelta(seconds=elapsed * self.speed)
+
+    def sleep(self, seconds: float) -> None:
+        self._base.sleep(seconds / self.speed)
+
+
+def sleep_until(clock: Clock, when: datetime) -> None:
+    """Wait on ``clock`` until ``when`` (returns at once if it has passed)."""
+    remaining = (utc(when) - clock.now()).total_seconds()
+    if remaining > 0:
+        clock.sleep(remaining)
+
+
+def monotonic() -> float:
+    """Real elapsed seconds, for measuring durations (progress, ETAs, benchmarks)."""
+    return time.monotonic()
+
+
+__all__ = [
+    "AcceleratedClock",
+    "Clock",
+    "SteppedClock",
+    "SystemClock",
+    "monotonic",
+    "sleep_until",
+    "utc",
+]

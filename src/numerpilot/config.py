@@ -1,0 +1,370 @@
+"""The one typed configuration: ``numerpilot.toml`` plus environment variables.
+
+Environment variables override the file: ``NUMERPILOT_<SECTION>__<FIELD>``, for instance
+``NUMERPILOT_TRAIN__FEATURE_SET=small`` or ``NUMERPILOT_TOURNAMENT__API_URL=http://127.0.0.1:8000``.
+Every field has a description (``numerpilot init`` writes them into the starter file) and a
+default that works.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from numerpilot.errors import ConfigError
+
+CONFIG_FILE = "numerpilot.toml"
+FEATURE_SET_NAMES = ("small", "medium", "all")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DataSettings(_Section):
+    dir: Path = Field(
+        Path("data"),
+        description="Where dataset files live, as data/VERSION/FILE (relative to the project).",
+    )
+    version: str | None = Field(
+        None,
+        description="Dataset version such as 'v5.3'. Unset: the newest the tournament lists.",
+    )
+    files: list[str] = Field(
+        default_factory=lambda: [
+            "features.json",
+            "train.parquet",
+            "validation.parquet",
+            "live.parquet",
+            "live_benchmark_models.parquet",
+            "validation_benchmark_models.parquet",
+            "meta_model.parquet",
+            "validation_example_preds.parquet",
+            "live_example_preds.parquet",
+        ],
+        description="Files of a version that 'numerpilot data download' fetches.",
+    )
+    memory_budget_fraction: float = Field(
+        0.7,
+        gt=0,
+        le=1,
+        description="Share of available RAM one load may use; larger requests are refused.",
+    )
+
+    @field_validator("version")
+    @classmethod
+    def _version_shape(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"v\d+\.\d+", v):
+            raise ValueError(f"expected a version like 'v5.3', got {v!r}")
+        return v
+
+
+class LightGBMParams(_Section):
+    """Defaults follow Numerai's published example model, a strong and well-known start."""
+
+    learning_rate: float = Field(0.01, gt=0, description="Shrinkage per tree.")
+    n_estimators: int = Field(2000, ge=1, description="Maximum number of trees per target.")
+    max_depth: int = Field(5, description="Maximum tree depth (-1: no limit).")
+    num_leaves: int = Field(31, ge=2, description="Maximum leaves per tree.")
+    colsample_bytree: float = Field(0.1, gt=0, le=1, description="Share of features per tree.")
+    min_child_samples: int = Field(
+        1000, ge=1, description="Minimum rows per leaf; large values resist noise."
+    )
+    bagging_fraction: float = Field(1.0, gt=0, le=1, description="Share of rows per tree.")
+    early_stopping_rounds: int = Field(
+        200, ge=0, description="Stop a target when the holdout has not improved for this many trees (0: off)."
+    )
+    num_threads: int = Field(0, ge=0, description="LightGBM threads (0: all cores).")
+
+
+class TrainSettings(_Section):
+    feature_set: str = Field(
+        "medium",
+        description="Feature set from features.json: 'small', 'medium', 'all' or a group name.",
+    )
+    feature_groups: list[str] = Field(
+        default_factory=list,
+        description="If set, the union of these feature groups replaces feature_set.",
+    )
+    targets: list[str] = Field(
+        default_factory=lambda: ["target", "target_cyrusd_20", "target_teager2b_20"],
+        min_length=1,
+        description="Targets to train one model each on; the first is the main target.",
+    )
+    target_weights: list[float] | None = Field(
+        None, description="Ensemble weight per target (default: equal)."
+    )
+    era_step: int = Field(4, ge=1, description="Train on every Nth era (Numerai's example uses 4).")
+    holdout_eras: int = Field(
+        52, ge=0, description="Last eras of train held out for early stopping (0: none)."
+    )
+    embargo_eras: int | None = Field(
+        None,
+        ge=0,
+        description="Eras dropped between training and holdout; unset: from the target horizon "
+        "(4 for 20-day targets, 12 for 60-day).",
+    )
+    cv_folds: int = Field(
+        0, ge=0, description="Walk-forward folds for out-of-fold per-era scores (0: off)."
+    )
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1, description="Seeds.")
+    neutralize_proportion: float = Field(
+        0.0, ge=0, le=1, description="Feature neutralisation of the ensemble at predict time."
+    )
+    params: LightGBMParams = Field(default_factory=LightGBMParams)
+
+    @model_validator(mode="after")
+    def _weights_match(self) -> TrainSettings:
+        if self.target_weights is not None and len(self.target_weights) != len(self.targets):
+            raise ValueError(
+                f"target_weights has {len(self.target_weights)} entries for "
+                f"{len(self.targets)} targets"
+            )
+        return self
+
+
+class ModelEntry(_Section):
+    name: str = Field(description="The model's name on the tournament.")
+    mode: Literal["csv", "upload"] = Field(
+        "csv", description="'csv': numerpilot predicts and submits; 'upload': Numerai runs a pickle."
+    )
+    model: str | None = Field(
+        None, description="Stored model to use (default: the promoted one)."
+    )
+
+
+class TournamentSettings(_Section):
+    api_url: str | None = Field(
+        None,
+        description="GraphQL endpoint. Unset: Numerai's. 'numerpilot sim serve' prints a local one.",
+    )
+    models: list[ModelEntry] = Field(
+        default_factory=list, description="Tournament models numerpilot takes part with."
+    )
+    request_timeout_seconds: float = Field(
+        60.0, gt=0, description="Timeout of one API request or upload."
+    )
+    retries: int = Field(4, ge=0, description="Retries of a transient failure, with backoff.")
+
+    @field_validator("api_url")
+    @classmethod
+    def _url_shape(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"https?://", v):
+            raise ValueError(f"expected an http(s) URL, got {v!r}")
+        return v
+
+
+class SubmitSettings(_Section):
+    min_corr_with_previous: float = Field(
+        0.3,
+        ge=-1,
+        le=1,
+        description="Refuse predictions whose rank corr with the model's last submission is lower.",
+    )
+    min_corr_with_benchmark: float = Field(
+        0.0, ge=-1, le=1, description="Refuse predictions whose corr with the benchmark is lower."
+    )
+    max_feature_exposure: float = Field(
+        0.5, gt=0, le=1, description="Refuse predictions whose max feature exposure is higher."
+    )
+    margin_minutes: float = Field(
+        15.0, ge=0, description="Submit at least this long before the round closes."
+    )
+
+
+class StakeSettings(_Section):
+    enabled: bool = Field(
+        False, description="Change stakes for real. Off: only record what would be done."
+    )
+    min_resolved_rounds: int = Field(
+        8, ge=1, description="Resolved rounds a model needs (with a positive mean) before a stake."
+    )
+    max_increase_per_round: float = Field(
+        1.0, ge=0, description="Largest stake increase in one round, in NMR."
+    )
+    budget: float = Field(10.0, ge=0, description="Total NMR numerpilot may ever have staked.")
+    drawdown_cut: float = Field(
+        0.05,
+        gt=0,
+        description="When cumulative score falls this far below its peak, reduce the stake.",
+    )
+    cut_fraction: float = Field(
+        0.5, gt=0, le=1, description="Share of the stake released on a drawdown cut."
+    )
+
+    @model_validator(mode="after")
+    def _within_budget(self) -> StakeSettings:
+        if self.max_increase_per_round > self.budget:
+            raise ValueError("max_increase_per_round cannot exceed budget")
+        return self
+
+
+class AgentSettings(_Section):
+    ledger: Path = Field(Path("numerpilot.db"), description="SQLite ledger of everything done.")
+    heartbeat_minutes: float = Field(30.0, gt=0, description="Log a heartbeat this often.")
+    retrain_every_days: float = Field(
+        28.0, gt=0, description="Retrain this often (and when a new data version appears)."
+    )
+    promote_margin: float = Field(
+        0.002,
+        ge=0,
+        description="A retrained model replaces the current one if its validation corr mean "
+        "is at least this much higher.",
+    )
+    notify_webhook: str | None = Field(None, description="POST notifications to this URL.")
+    notify_log: Path | None = Field(
+        Path("notifications.log"), description="Append notifications to this file."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything numerpilot can be told. Sections mirror the layers that use them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NUMERPILOT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    project_dir: Path = Field(Path("."), description="The project folder (set by the CLI).")
+    models_dir: Path = Field(Path("models"), description="Where trained models are stored.")
+    reports_dir: Path = Field(Path("reports"), description="Where HTML reports are written.")
+    data: DataSettings = Field(default_factory=DataSettings)
+    train: TrainSettings = Field(default_factory=TrainSettings)
+    tournament: TournamentSettings = Field(default_factory=TournamentSettings)
+    submit: SubmitSettings = Field(default_factory=SubmitSettings)
+    stake: StakeSettings = Field(default_factory=StakeSettings)
+    agent: AgentSettings = Field(default_factory=AgentSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file (passed as init values).
+        return (env_settings, init_settings)
+
+    def path(self, p: Path) -> Path:
+        """``p`` resolved against the project folder."""
+        return p if p.is_absolute() else self.project_dir / p
+
+    @property
+    def data_dir(self) -> Path:
+        return self.path(self.data.dir)
+
+    @property
+    def models_path(self) -> Path:
+        return self.path(self.models_dir)
+
+    @property
+    def reports_path(self) -> Path:
+        return self.path(self.reports_dir)
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.path(self.agent.ledger)
+
+
+def _describe(error: ValidationError, source: str) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{source}: setting '{where}': {first['msg']}{more}"
+
+
+def load_settings(project_dir: Path | None = None, **overrides: Any) -> Settings:
+    """Read ``numerpilot.toml`` of ``project_dir`` (if present), apply the environment, then
+    ``overrides`` (dotted-free keyword sections, e.g. ``tournament={"api_url": ...}``)."""
+    root = (project_dir or Path.cwd()).resolve()
+    file = root / CONFIG_FILE
+    values: dict[str, Any] = {}
+    if file.exists():
+        try:
+            values = tomllib.loads(file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{file}: not valid TOML: {e}") from e
+    values["project_dir"] = root
+    try:
+        settings = Settings(**values)
+        for section, changes in overrides.items():
+            target = getattr(settings, section)
+            for key, value in changes.items():
+                setattr(target, key, value)
+    except ValidationError as e:
+        raise ConfigError(_describe(e, str(file) if file.exists() else "settings")) from None
+    return settings
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str | Path):
+        return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+def _section_lines(model: type[BaseModel], instance: BaseModel, header: str) -> list[str]:
+    lines = [f"[{header}]"]
+    nested: list[str] = []
+    for name, field in model.model_fields.items():
+        value = getattr(instance, name)
+        if isinstance(value, BaseModel):
+            nested += ["", *_section_lines(type(value), value, f"{header}.{name}")]
+            continue
+        if field.description:
+            lines.append(f"# {field.description}")
+        if value is None or (isinstance(value, list) and value and isinstance(value[0], BaseModel)):
+            lines.append(f"# {name} = ...")
+        else:
+            lines.append(f"{name} = {_toml_value(value)}")
+    return lines + nested
+
+
+def starter_toml() -> str:
+    """A commented ``numerpilot.toml`` with every setting at its default."""
+    defaults = Settings()
+    top: list[str] = []
+    sections: list[str] = []
+    for name, field in Settings.model_fields.items():
+        value = getattr(defaults, name)
+        if isinstance(value, BaseModel):
+            sections += ["", *_section_lines(type(value), value, name)]
+        elif name != "project_dir":
+            top += [f"# {field.description}", f"{name} = {_toml_value(value)}"]
+    header = [
+        "# numerpilot project settings. Every value shown is the default; delete what you do",
+        "# not change. Environment variables override this file:",
+        "# NUMERPILOT_<SECTION>__<FIELD>, e.g. NUMERPILOT_TRAIN__FEATURE_SET=small.",
+        "#",
+        "# Tournament models to take part with go in [tournament], one table each:",
+        "# [[tournament.models]]",
+        '# name = "my_model"',
+        '# mode = "csv"  # or "upload": Numerai runs the model pickle',
+        "",
+    ]
+    return "\n".join(header + top + sections) + "\n"
+
+
+__all__ = [
+    "CONFIG_FILE",
+    "AgentSettings",
+    "DataSettings",
+    "LightGBMParams",
+    "ModelEntry",
+    "Settings",
+    "StakeSettings",
+    "SubmitSettings",
+    "TournamentSettings",
+    "TrainSettings",
+    "load_settings",
+    "starter_toml",
+]

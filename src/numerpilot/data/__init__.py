@@ -1,0 +1,1 @@
+"""Dataset files: download, load within a memory budget, synthetic Numerai-shaped data."""

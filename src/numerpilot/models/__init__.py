@@ -1,0 +1,1 @@
+"""LightGBM ensemble training and prediction, and the model store."""

@@ -1,0 +1,1 @@
+"""Use cases composed from the layers below: train, validate, predict, submit, demo."""

@@ -1,0 +1,130 @@
+"""``numerpilot doctor``: is this machine and project ready to run, and if not, what to do."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+import psutil
+
+from numerpilot.config import Settings, load_settings
+from numerpilot.credentials import load_credentials
+from numerpilot.errors import ConfigError, CredentialsError
+
+Status = Literal["ok", "warn", "fail", "skip"]
+
+# Hosted-runtime images and the Python each runs (NUMERAI.md); a cloudpickled function only
+# loads on the minor version that built it.
+RUNTIME_IMAGES = {
+    "numerai_predict_py_3_10": (3, 10),
+    "numerai_predict_py_3_11": (3, 11),
+    "numerai_predict_py_3_12": (3, 12),
+    "numerai_predict_py_3_13": (3, 13),
+}
+# On-disk sizes of the full dataset files (v5.2/v5.3, rounded up), for the disk check.
+FULL_FILE_BYTES = {
+    "train.parquet": 8_000_000_000,
+    "validation.parquet": 4_500_000_000,
+    "live.parquet": 10_000_000,
+}
+FULL_TRAIN_ROWS = 2_746_268
+FEATURE_COUNTS = {"small": 42, "medium": 780, "all": 3555}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _config(project_dir: Path, api_url: str | None) -> tuple[Check, Settings | None]:
+    try:
+        overrides = {"tournament": {"api_url": api_url}} if api_url else {}
+        settings = load_settings(project_dir, **overrides)
+    except ConfigError as e:
+        return Check("config", "fail", f"{e}; fix the setting or run 'numerpilot init'"), None
+    source = "numerpilot.toml" if (settings.project_dir / "numerpilot.toml").exists() else "defaults"
+    return Check("config", "ok", f"valid ({source})"), settings
+
+
+def _credentials(path: Path, local: bool) -> Check:
+    try:
+        credentials = load_credentials(path=path)
+    except CredentialsError as e:
+        return Check("credentials", "fail", str(e))
+    if credentials is None:
+        if local:
+            return Check("credentials", "skip", "none set; the local tournament needs none")
+        return Check(
+            "credentials",
+            "warn",
+            "none: set NUMERAI_PUBLIC_ID/NUMERAI_SECRET_KEY or run 'numerpilot init --public-id ...'",
+        )
+    return Check("credentials", "ok", f"found in {credentials.source}")
+
+
+def _disk(settings: Settings) -> Check:
+    data_dir = settings.data_dir
+    probe = data_dir if data_dir.exists() else settings.project_dir
+    free = shutil.disk_usage(probe).free
+    need = sum(FULL_FILE_BYTES.get(f, 0) for f in settings.data.files)
+    if free < need:
+        return Check(
+            "disk",
+            "warn",
+            f"{free / 1e9:.1f} GB free at {probe}, full data needs about {need / 1e9:.1f} GB; "
+            "free space or set data.files to fewer files",
+        )
+    return Check("disk", "ok", f"{free / 1e9:.1f} GB free, full data needs about {need / 1e9:.1f} GB")
+
+
+def _memory(settings: Settings) -> Check:
+    available = psutil.virtual_memory().available
+    budget = available * settings.data.memory_budget_fraction
+    features = FEATURE_COUNTS.get(settings.train.feature_set, FEATURE_COUNTS["all"])
+    need = FULL_TRAIN_ROWS // settings.train.era_step * (features + 4 * len(settings.train.targets))
+    detail = (
+        f"training on '{settings.train.feature_set}' every {settings.train.era_step} era(s) "
+        f"needs about {need / 1e9:.1f} GB; budget {budget / 1e9:.1f} GB "
+        f"({settings.data.memory_budget_fraction:.0%} of {available / 1e9:.1f} GB available)"
+    )
+    if need > budget:
+        return Check("memory", "fail", detail + "; use a smaller feature set or a larger era_step")
+    return Check("memory", "ok", detail)
+
+
+def _runtime() -> Check:
+    here = sys.version_info[:2]
+    matching = [name for name, version in RUNTIME_IMAGES.items() if version == here]
+    if matching:
+        return Check("runtime", "ok", f"Python {here[0]}.{here[1]} matches {', '.join(matching)}")
+    return Check(
+        "runtime",
+        "warn",
+        f"Python {here[0]}.{here[1]} matches no hosted image; numerpilot's model pickles still "
+        "load everywhere (no bytecode inside), but pickles from other tools will not",
+    )
+
+
+def run_checks(
+    project_dir: Path, *, api_url: str | None, credentials_path: Path
+) -> list[Check]:
+    """Every check, in order; none raises."""
+    config_check, settings = _config(project_dir, api_url)
+    checks = [config_check]
+    local = bool(settings and settings.tournament.api_url and "127.0.0.1" in settings.tournament.api_url)
+    checks.append(_credentials(credentials_path, local))
+    if settings is not None:
+        checks += [_disk(settings), _memory(settings)]
+    checks.append(_runtime())
+    return checks
+
+
+__all__ = ["Check", "run_checks"]

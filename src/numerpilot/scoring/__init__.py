@@ -1,0 +1,1 @@
+"""Pure scoring functions: Numerai's metrics per era, summaries, reports."""

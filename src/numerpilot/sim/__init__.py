@@ -1,0 +1,1 @@
+"""The local tournament: a Numerai-compatible server for rehearsals and tests."""

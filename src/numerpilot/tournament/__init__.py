@@ -1,0 +1,1 @@
+"""The only code that talks to Numerai: wraps numerapi with typed results and errors."""
