@@ -1,0 +1,245 @@
+"""How numerpilot talks HTTP to the tournament: timeouts, retries on the clock, typed errors.
+
+numerapi's own transport (``utils.post_with_err_handling``) turns every failure into ``{}``,
+so a refused key, a bad query and a passing 503 all look alike; it sleeps for real between
+tries and sends its POSTs without a timeout; and it reads the endpoint from a module global
+shared by every client in the process. This transport sends the very same request (body
+``{"query", "variables"}``, header ``Authorization: Token PUBLIC_ID$SECRET_KEY``) to this
+client's own URL, and tells the failures apart:
+
+- connection errors, timeouts, 5xx and 429 -> ``TransientTournamentError``, retried here
+  with exponential backoff on the injected clock;
+- 401/403, and GraphQL errors about keys or permissions -> ``CredentialsError``;
+- everything else -> ``TournamentError``.
+
+Every message is scrubbed of the credentials and of URL query strings (signed file URLs
+carry temporary keys).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from numerpilot.clock import Clock
+from numerpilot.credentials import redact
+from numerpilot.errors import CredentialsError, TournamentError, TransientTournamentError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 60.0
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+# GraphQL error messages that mean "your key is wrong or may not do this". "token" alone is
+# not enough: a syntax error says "unexpected token".
+_AUTH_WORDS = re.compile(
+    r"authenticat|authoriz|invalid token|api key|permission|credential|session is invalid|"
+    r"not logged in|forbidden",
+    re.IGNORECASE,
+)
+
+
+def safe_url(url: str) -> str:
+    """``url`` without its query string and fragment (signed URLs carry keys there)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def is_auth_message(message: str) -> bool:
+    return bool(_AUTH_WORDS.search(message))
+
+
+def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
+    """Delay before retry ``attempt`` (0-based): 1, 2, 4, ... s, at most a minute; a server's
+    Retry-After is honoured within the same cap."""
+    delay = min(BACKOFF_FIRST_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)
+    if retry_after is not None:
+        delay = min(max(delay, retry_after), BACKOFF_MAX_SECONDS)
+    return delay
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class RetryableStatus(TransientTournamentError):
+    """A transient failure that carries the server's Retry-After hint."""
+
+    def __init__(self, message: str, retry_after: float | None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Transport:
+    """One tournament endpoint: GraphQL POSTs and file GETs with a timeout and retries."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        clock: Clock,
+        timeout: float,
+        retries: int,
+        secrets: tuple[str, ...] = (),
+        session: requests.Session | None = None,
+    ):
+        self.url = url
+        self.clock = clock
+        self.timeout = timeout
+        self.retries = retries
+        self._secrets = secrets
+        self.session = session or requests.Session()
+
+    def scrub(self, text: str) -> str:
+        """``text`` without credentials or URL query strings."""
+        text = re.sub(r"(https?://[^\s?#'\"]+)\?[^\s'\"]*", r"\1", text)
+        return redact(text, self._secrets)
+
+    # -- retry policy ---------------------------------------------------------------------
+
+    def retrying(self, what: str, call: Callable[[], T], *, retries: int | None = None) -> T:
+        """``call()``, retried on ``TransientTournamentError`` up to ``retries`` times."""
+        limit = self.retries if retries is None else retries
+        attempt = 0
+        while True:
+            try:
+                return call()
+            except TransientTournamentError as e:
+                if attempt >= limit:
+                    tries = f"{attempt + 1} tries" if attempt else "1 try"
+                    raise TransientTournamentError(f"{what}: {e} (gave up after {tries})") from e
+                hint = e.retry_after if isinstance(e, RetryableStatus) else None
+                delay = backoff_seconds(attempt, hint)
+                attempt += 1
+                log.warning("%s failed (%s); retry %d/%d in %.0f s", what, e, attempt, limit, delay)
+                self.clock.sleep(delay)
+
+    # -- GraphQL --------------------------------------------------------------------------
+
+    def query(
+        self,
+        query: str,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        token: tuple[str, str] | None = None,
+        retries: int | None = None,
+    ) -> dict[str, Any]:
+        """POST one GraphQL query, with retries (``retries`` overrides the transport's); the
+        parsed answer, which has a ``data`` object."""
+        headers = {"Content-type": "application/json", "Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Token {token[0]}${token[1]}"
+        body = {"query": query, "variables": dict(variables) if variables else None}
+        name = _operation_name(query)
+        return self.retrying(
+            f"tournament query '{name}'",
+            lambda: self._post_once(body, headers, authorized=token is not None),
+            retries=retries,
+        )
+
+    def _post_once(
+        self, body: dict[str, Any], headers: dict[str, str], *, authorized: bool
+    ) -> dict[str, Any]:
+        where = safe_url(self.url)
+        try:
+            response = self.session.post(self.url, json=body, headers=headers, timeout=self.timeout)
+        except requests.Timeout:
+            raise TransientTournamentError(
+                f"no answer from {where} within {self.timeout:g} s"
+            ) from None
+        except requests.ConnectionError as e:
+            raise TransientTournamentError(
+                self.scrub(f"cannot connect to {where}: {_reason(e)}")
+            ) from None
+        except requests.RequestException as e:
+            raise TournamentError(self.scrub(f"request to {where} failed: {e}")) from None
+        with response:
+            self.raise_for_status(response, where, authorized=authorized)
+            try:
+                answer = response.json()
+            except (json.JSONDecodeError, requests.JSONDecodeError):
+                raise TournamentError(
+                    f"{where} answered HTTP {response.status_code} with something other than JSON"
+                ) from None
+        return self._check_answer(answer, where)
+
+    def raise_for_status(
+        self, response: requests.Response, where: str, *, authorized: bool
+    ) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        text = self.scrub(_short(response.text))
+        if status in TRANSIENT_STATUS:
+            raise RetryableStatus(
+                f"{where} answered HTTP {status} {text}".rstrip(), _retry_after(response)
+            )
+        if status in (401, 403) and authorized:
+            raise CredentialsError(
+                f"the tournament refused the API key (HTTP {status}); check NUMERAI_PUBLIC_ID "
+                "and NUMERAI_SECRET_KEY or ~/.numerai/credentials.json"
+            )
+        raise TournamentError(f"{where} answered HTTP {status} {text}".rstrip())
+
+    def _check_answer(self, answer: Any, where: str) -> dict[str, Any]:
+        if not isinstance(answer, dict):
+            raise TournamentError(f"{where} answered with JSON that is not an object")
+        if "errors" in answer:
+            messages = _error_messages(answer["errors"])
+            text = self.scrub("; ".join(messages)) or "an error without a message"
+            if is_auth_message(text):
+                raise CredentialsError(f"the tournament refused the request: {text}")
+            raise TournamentError(f"the tournament answered: {text}")
+        if not isinstance(answer.get("data"), dict):
+            raise TournamentError(f"{where} answered without a 'data' object")
+        return answer
+
+
+def _operation_name(query: str) -> str:
+    """The first field a query asks for (``listDatasets``), for messages."""
+    body = query.split("{", 1)[1] if "{" in query else query
+    match = re.search(r"[A-Za-z_]\w*", body)
+    return match.group(0) if match else "query"
+
+
+def _error_messages(errors: Any) -> list[str]:
+    if isinstance(errors, list):
+        return [str(e["message"]) for e in errors if isinstance(e, dict) and "message" in e]
+    if isinstance(errors, dict) and "detail" in errors:
+        return [str(errors["detail"])]
+    return []
+
+
+def _reason(error: requests.ConnectionError) -> str:
+    """The innermost reason of a connection error, without urllib3's long wrapper text."""
+    text = str(error)
+    match = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    return match.group(1).strip() if match else _short(text)
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+__all__ = [
+    "TRANSIENT_STATUS",
+    "RetryableStatus",
+    "Transport",
+    "backoff_seconds",
+    "is_auth_message",
+    "safe_url",
+]
