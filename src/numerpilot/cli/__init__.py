@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from numerpilot import __version__
+from numerpilot.cli import agent as agent_commands
 from numerpilot.cli import data as data_commands
 from numerpilot.cli import project as project_commands
 from numerpilot.cli._common import CliState, err
@@ -59,7 +60,7 @@ def _root(
     ctx.obj = CliState(project_dir=project, api_url=api_url, debug=debug)
 
 
-for module in (project_commands, data_commands):
+for module in (project_commands, data_commands, agent_commands):
     module.register(app)
 
 
