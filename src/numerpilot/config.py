@@ -221,6 +221,14 @@ class AgentSettings(_Section):
         Path("notifications.log"), description="Append notifications to this file."
     )
 
+    @field_validator("notify_webhook")
+    @classmethod
+    def _webhook_shape(cls, v: str | None) -> str | None:
+        # Not echoed back: a webhook URL often carries its token.
+        if v is not None and not re.match(r"https?://[^/\s]+", v):
+            raise ValueError("expected an http(s) URL")
+        return v
+
 
 class Settings(BaseSettings):
     """Everything numerpilot can be told. Sections mirror the layers that use them."""
