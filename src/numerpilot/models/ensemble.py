@@ -1,0 +1,143 @@
+"""The ensemble: each target's predictions ranked per era, a weighted mean, ranked again.
+
+Ranks put targets with different scales on one footing, and only the order within an era
+counts for Numerai. Optional feature neutralisation (a proportion of the least-squares fit on
+the features, per era) trades some correlation for less feature exposure.
+
+This module needs only numpy and LightGBM, so a model pickled for Numerai's hosted runtime
+can carry it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+import lightgbm as lgb
+import numpy as np
+import numpy.typing as npt
+
+from numerpilot.models.dataset import predict_rows
+
+FloatArray = npt.NDArray[np.float64]
+CodeArray = npt.NDArray[np.intp]
+
+
+class EnsembleSpec(Protocol):
+    """What prediction needs from a stored model."""
+
+    @property
+    def boosters(self) -> Sequence[tuple[str, int, str]]:
+        """(target, seed, LightGBM model text) per booster."""
+        ...
+
+    @property
+    def weights(self) -> Mapping[str, float]: ...
+
+    @property
+    def neutralize_proportion(self) -> float: ...
+
+
+def era_codes(eras: npt.NDArray[Any]) -> CodeArray:
+    """Integer codes of era labels (any hashable labels; live data has one era, ``X``)."""
+    _, codes = np.unique(np.asarray(eras), return_inverse=True)
+    return codes.reshape(-1).astype(np.intp)
+
+
+def rank_per_era(values: npt.NDArray[np.floating[Any]], codes: CodeArray) -> FloatArray:
+    """Per era: average rank of ties, as ``(rank - 0.5) / n`` in (0, 1). Vectorised."""
+    n = len(values)
+    if n == 0:
+        return np.empty(0, dtype=np.float64)
+    if np.isnan(values).any():
+        raise ValueError("cannot rank NaN predictions")
+    order = np.lexsort((values, codes))
+    v, c = values[order], codes[order]
+    new_era = np.ones(n, dtype=bool)
+    new_era[1:] = c[1:] != c[:-1]
+    new_tie = new_era.copy()
+    new_tie[1:] |= v[1:] != v[:-1]
+    # Position of each sorted row, of its era's first row, and of its tie group's bounds.
+    era_start = np.flatnonzero(new_era)
+    era_size = np.diff(np.append(era_start, n))
+    era_of_row = np.cumsum(new_era) - 1
+    tie_start = np.flatnonzero(new_tie)
+    tie_end = np.append(tie_start[1:], n)
+    tie_of_row = np.cumsum(new_tie) - 1
+    mean_pos = (tie_start + tie_end - 1)[tie_of_row] / 2.0 - era_start[era_of_row]
+    ranked = np.empty(n, dtype=np.float64)
+    ranked[order] = (mean_pos + 0.5) / era_size[era_of_row]
+    return ranked
+
+
+def combine(predictions: FloatArray, weights: Sequence[float], codes: CodeArray) -> FloatArray:
+    """Rank each column of ``predictions`` (n, k) per era, weighted mean, rank again."""
+    if predictions.ndim != 2 or predictions.shape[1] != len(weights):
+        raise ValueError(f"{len(weights)} weights for predictions of shape {predictions.shape}")
+    w = np.asarray(weights, dtype=np.float64)
+    if (w < 0).any() or w.sum() <= 0:
+        raise ValueError(f"ensemble weights must be non-negative with a positive sum, got {w}")
+    mean = np.zeros(predictions.shape[0], dtype=np.float64)
+    for j in range(predictions.shape[1]):
+        mean += w[j] * rank_per_era(predictions[:, j], codes)
+    return rank_per_era(mean / w.sum(), codes)
+
+
+def neutralize_per_era(
+    values: FloatArray,
+    features: npt.NDArray[np.int8],
+    codes: CodeArray,
+    proportion: float,
+) -> FloatArray:
+    """Subtract ``proportion`` of each era's least-squares fit of ``values`` on the features
+    (plus a constant), as numerai-tools' ``neutralize`` does."""
+    if proportion == 0:
+        return values.copy()
+    out = np.empty_like(values)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    for rows in np.split(order, bounds):
+        x = np.hstack([features[rows].astype(np.float64), np.ones((len(rows), 1))])
+        y = values[rows]
+        fit = x @ np.linalg.lstsq(x, y, rcond=1e-6)[0]
+        out[rows] = y - proportion * fit
+    return out
+
+
+def target_predictions(
+    model: EnsembleSpec, features: npt.NDArray[np.int8]
+) -> tuple[list[str], FloatArray]:
+    """Raw predictions per target (seeds averaged): target names and an (n, targets) array."""
+    targets = list(dict.fromkeys(t for t, _, _ in model.boosters))
+    sums = np.zeros((features.shape[0], len(targets)), dtype=np.float64)
+    counts = np.zeros(len(targets))
+    for target, _, text in model.boosters:
+        j = targets.index(target)
+        sums[:, j] += predict_rows(lgb.Booster(model_str=text), features)
+        counts[j] += 1
+    return targets, sums / counts
+
+
+def predict_frame(
+    model: EnsembleSpec, features: npt.NDArray[np.int8], eras: npt.NDArray[Any]
+) -> FloatArray:
+    """The model's ensemble prediction in (0, 1) for each row of int8 ``features``
+    (columns in the model's feature order), ranked within each era."""
+    codes = era_codes(eras)
+    targets, raw = target_predictions(model, features)
+    ensemble = combine(raw, [model.weights[t] for t in targets], codes)
+    if model.neutralize_proportion > 0:
+        neutral = neutralize_per_era(ensemble, features, codes, model.neutralize_proportion)
+        ensemble = rank_per_era(neutral, codes)
+    return ensemble
+
+
+__all__ = [
+    "EnsembleSpec",
+    "combine",
+    "era_codes",
+    "neutralize_per_era",
+    "predict_frame",
+    "rank_per_era",
+    "target_predictions",
+]
