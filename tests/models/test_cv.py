@@ -15,7 +15,7 @@ def test_embargo_follows_the_longest_target_horizon() -> None:
 
 
 def test_embargo_of_an_unknown_horizon_asks_for_the_setting() -> None:
-    with pytest.raises(ConfigError, match="train.embargo_eras"):
+    with pytest.raises(ConfigError, match=r"train\.embargo_eras"):
         embargo_eras(["my_label"])
 
 
@@ -46,7 +46,7 @@ def test_holdout_counts_calendar_eras_when_eras_are_sampled() -> None:
 def test_no_holdout_when_zero_and_an_error_when_nothing_is_left_to_train() -> None:
     eras = np.arange(1, 11)
     assert holdout_split(eras, 0, 4) is None
-    with pytest.raises(ConfigError, match="train.holdout_eras"):
+    with pytest.raises(ConfigError, match=r"train\.holdout_eras"):
         holdout_split(eras, holdout_eras=8, embargo=4)
 
 
@@ -65,5 +65,5 @@ def test_walk_forward_folds_never_split_an_era_and_keep_the_embargo() -> None:
 
 def test_walk_forward_needs_enough_eras() -> None:
     assert walk_forward(np.arange(1, 5), folds=0, embargo=4) == []
-    with pytest.raises(ConfigError, match="train.cv_folds"):
+    with pytest.raises(ConfigError, match=r"train\.cv_folds"):
         walk_forward(np.arange(1, 4), folds=3, embargo=0)

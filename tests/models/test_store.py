@@ -106,7 +106,7 @@ def test_list_and_resolve(tmp_path: Path) -> None:
 def test_a_missing_booster_is_a_data_error(tmp_path: Path) -> None:
     path = write_model(tmp_path, manifest("m1"), {"target__seed0.txt": "t"}, predictions())
     (path / "boosters" / "target__seed0.txt").unlink()
-    with pytest.raises(DataError, match="target__seed0.txt"):
+    with pytest.raises(DataError, match=r"target__seed0\.txt"):
         load_model(path)
 
 
