@@ -60,6 +60,11 @@ def status(settings: Settings, clock: Clock, *, recent_rounds: int = 20) -> Stat
     return StatusResult(report, target, path, path.exists())
 
 
+def _text(value: str) -> str:
+    """``value`` safe as element content (attributes use ``escape`` with quotes)."""
+    return escape(value, quote=False)
+
+
 def _fmt(value: float | None, digits: int = 4) -> str:
     return "–" if value is None else f"{value:+.{digits}f}"
 
@@ -67,7 +72,7 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 def _line_chart(title: str, series: dict[str, list[tuple[int, float]]]) -> str:
     """An SVG line chart of one line per model over round numbers, with a zero line."""
     width, height, left, right, top, bottom = 640, 240, 64, 16, 28, 28
-    head = f"<h3>{escape(title)}</h3>"
+    head = f"<h3>{_text(title)}</h3>"
     points = [p for line in series.values() for p in line]
     if not points:
         return head + '<p class="muted">No scores yet.</p>'
@@ -95,6 +100,8 @@ def _line_chart(title: str, series: dict[str, list[tuple[int, float]]]) -> str:
         f'<text x="{left}" y="{height - 8}">round {min(xs)}</text>',
         f'<text x="{width - right}" y="{height - 8}" text-anchor="end">round {max(xs)}</text>',
     ]
+    if y0 < 0 < y1:
+        parts.append(f'<text x="{left - 6}" y="{sy(0) + 4:.1f}" text-anchor="end">0</text>')
     for i, (model, line) in enumerate(series.items()):
         colour = PALETTE[i % len(PALETTE)]
         coords = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in line)
@@ -106,15 +113,15 @@ def _line_chart(title: str, series: dict[str, list[tuple[int, float]]]) -> str:
             f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="2.5" fill="{colour}"/>' for x, y in line
         ]
         parts.append(
-            f'<text x="{left + 8 + 150 * i}" y="16" style="fill:{colour}">{escape(model)}</text>'
+            f'<text x="{left + 8 + 150 * i}" y="16" style="fill:{colour}">{_text(model)}</text>'
         )
     parts.append("</svg>")
     return head + "".join(parts)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    head = "".join(f"<th>{_text(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_text(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -125,7 +132,7 @@ def _when(dt: datetime) -> str:
 def render_dashboard(report: StatusReport) -> str:
     sections = [f'<h1>numerpilot</h1><p class="muted">Generated {_when(report.generated_at)}</p>']
     if report.empty:
-        sections.append(f"<p>{escape(EMPTY_MESSAGE)}</p>")
+        sections.append(f"<p>{_text(EMPTY_MESSAGE)}</p>")
     else:
         sections.append(
             "<h2>Models</h2>"

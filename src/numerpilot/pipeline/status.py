@@ -148,15 +148,17 @@ class StatusReport:
     models: list[ModelSummary]
     rounds: list[RoundStatus]  # newest first
     stakes: list[StakeRow]  # newest first
+    records: int  # how many ledger records the report was made from
 
     @property
     def empty(self) -> bool:
-        return not self.rounds and not self.models
+        return self.records == 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "generated_at": self.generated_at,
             "empty": self.empty,
+            "records": self.records,
             "models": [asdict(m) for m in self.models],
             "rounds": [asdict(r) for r in self.rounds],
             "stakes": [asdict(s) for s in self.stakes],
@@ -228,6 +230,7 @@ def build_status(
     """The report of everything recorded; ``models`` (the configured ones) always appear."""
     rounds = sorted(rounds, key=lambda r: r.number)
     submissions = list(submissions)
+    scores = list(scores)
     latest = _latest_scores(scores)
     stakes = sorted((_stake_row(a) for a in stake_actions), key=lambda a: a.at, reverse=True)
     names = list(dict.fromkeys([*models, *(s.model for s in submissions), *(m for _, m in latest)]))
@@ -281,6 +284,7 @@ def build_status(
         models=summaries,
         rounds=statuses[::-1][:recent_rounds],
         stakes=stakes[:recent_stakes],
+        records=len(rounds) + len(submissions) + len(scores) + len(stakes),
     )
 
 
