@@ -86,6 +86,7 @@ class FakeTournament:
 def _handler(fake: FakeTournament) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # small answers would wait 40 ms for delayed ACKs
 
         def log_message(self, format: str, *args: Any) -> None:  # quiet
             pass

@@ -22,7 +22,8 @@ import requests
 from numerpilot.errors import TournamentError, TransientTournamentError
 from numerpilot.tournament.transport import Transport, safe_url
 
-CHUNK_BYTES = 1 << 20
+# Bytes read per write: what a dropped connection can lose of the current try.
+CHUNK_BYTES = 1 << 16
 
 ProgressCallback = Callable[[int, int | None], None]
 """Called with (bytes on disk so far, total bytes or None if the server does not say)."""
