@@ -70,17 +70,20 @@ class Ledger:
     def __init__(self, path: Path | str, clock: Clock):
         self.path = path
         self._clock = clock
-        where = str(path)
+        self._engine = make_engine(path)  # connects lazily
         try:
             if path != MEMORY:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._engine = make_engine(path)
             self._init_schema()
         except (DatabaseError, OSError) as e:
+            self._engine.dispose()
             detail = getattr(e, "orig", None) or e
             raise ConfigError(
-                f"setting 'agent.ledger': cannot use {where} as a ledger: {detail}"
+                f"setting 'agent.ledger': cannot use {path} as a ledger: {detail}"
             ) from None
+        except ConfigError:
+            self._engine.dispose()
+            raise
         self._read = sessionmaker(self._engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(
             self._engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
@@ -307,9 +310,10 @@ class Ledger:
     def reconcile_pending(self, find: Callable[[Submission], str | None]) -> list[Submission]:
         """Settle every intent left without a server id (after a crash) against the server.
 
-        ``find`` returns the server's submission id for that round and model, or None if it
-        never arrived. An error from ``find`` propagates and leaves the intent pending, which
-        keeps blocking a new upload: better late than twice.
+        ``find`` returns the server's id of *this* submission (same round and model, and the
+        same file or one made after ``attempted_at``), or None if it never arrived. An error
+        from ``find`` propagates and leaves the intent pending, which keeps blocking a new
+        upload: better late than twice.
         """
         settled = []
         for intent in self.pending_submissions():
