@@ -10,6 +10,9 @@ Rules, in order (the first that applies decides):
 3. Increases are capped per round (``max_increase_per_round``, a pending increase counts
    against it) and in total: the stake of all models together never goes past ``budget``.
 
+Decide one model at a time and add each decision's change to ``total_staked`` before the
+next model's, so that models sharing the budget cannot both spend its last NMR.
+
 With ``enabled = false`` the same decision is made and marked ``dry_run``: numerpilot then only
 records what it would do. Amounts are exact decimals in NMR; an increase is rounded down and a
 cut rounded up to ``STEP``, so rounding can never break a limit.
