@@ -12,7 +12,8 @@ import psutil
 
 from numerpilot.config import Settings, load_settings
 from numerpilot.credentials import load_credentials
-from numerpilot.errors import ConfigError, CredentialsError
+from numerpilot.errors import ConfigError, CredentialsError, TournamentError
+from numerpilot.tournament.client import TournamentClient
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -32,6 +33,8 @@ FULL_FILE_BYTES = {
 }
 FULL_TRAIN_ROWS = 2_746_268
 FEATURE_COUNTS = {"small": 42, "medium": 780, "all": 3555}
+# The API checks wait at most this long for an answer (one try, no backoff).
+API_CHECK_TIMEOUT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,36 @@ def _runtime() -> Check:
     )
 
 
+def _api(settings: Settings, credentials_path: Path) -> list[Check]:
+    """Is the API reachable, and does it accept the credentials? One quick try each: an
+    unreachable API is a warning (offline work still runs), not a blocker."""
+    try:
+        credentials = load_credentials(path=credentials_path)
+    except CredentialsError:
+        credentials = None  # the credentials check has said what is wrong
+    timeout = min(settings.tournament.request_timeout_seconds, API_CHECK_TIMEOUT_SECONDS)
+    with TournamentClient(
+        api_url=settings.tournament.api_url, credentials=credentials, timeout=timeout, retries=0
+    ) as client:
+        try:
+            client.ping()
+        except TournamentError as e:
+            return [
+                Check("api", "warn", f"unreachable: {e}"),
+                Check("credentials accepted", "skip", "not checked: the API is unreachable"),
+            ]
+        api = Check("api", "ok", f"{client.api_url} answers")
+        if credentials is None:
+            return [api, Check("credentials accepted", "skip", "no credentials to check")]
+        try:
+            account = client.account_name()
+        except CredentialsError as e:
+            return [api, Check("credentials accepted", "fail", str(e))]
+        except TournamentError as e:
+            return [api, Check("credentials accepted", "warn", f"not checked: {e}")]
+    return [api, Check("credentials accepted", "ok", f"accepted for account '{account}'")]
+
+
 def run_checks(
     project_dir: Path, *, api_url: str | None, credentials_path: Path
 ) -> list[Check]:
@@ -123,6 +156,7 @@ def run_checks(
     checks.append(_credentials(credentials_path, local))
     if settings is not None:
         checks += [_disk(settings), _memory(settings)]
+        checks += _api(settings, credentials_path)
     checks.append(_runtime())
     return checks
 
