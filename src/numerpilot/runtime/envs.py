@@ -93,7 +93,8 @@ def _run(command: list[str], what: str) -> str:
 
 def _build(image: RuntimeImage, interpreter: Path, target: Path) -> None:
     pins = image.packages or {}
-    _run([str(interpreter), "-m", "venv", str(target)], f"creating the {image.name} environment")
+    venv = [str(interpreter), "-m", "venv", str(target)] + ([] if pins else ["--without-pip"])
+    _run(venv, f"creating the {image.name} environment")
     python = str(target / "bin" / "python")
     install = [python, "-m", "pip", "install", "--no-input", "--disable-pip-version-check"]
     install += ["--only-binary", ":all:", *(f"{name}=={version}" for name, version in pins.items())]

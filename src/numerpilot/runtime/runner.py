@@ -136,7 +136,7 @@ def _classify_failure(
             f"the process died of {name} during '{stage}' (e.g. a library/version mismatch)",
         )
     if "MemoryError" in last:
-        return "out_of_memory", f"ran out of the memory limit during '{stage}': {last}"
+        return "out_of_memory", f"ran out of the address-space limit during '{stage}': {last}"
     if stage in ("load", "signature"):
         return "load_failed", f"pd.read_pickle / signature failed: {last}"
     if stage == "predict":
@@ -300,14 +300,15 @@ def _run_child(
     elif hit == "timeout":
         report.reason = "timeout"
         report.message = (
-            f"still running after {limits.timeout_seconds:.0f} s (during '{report.stage}')"
+            f"still running after {limits.timeout_seconds:g} s (during '{report.stage}')"
         )
     elif returncode != 0:
         report.reason, report.message = _classify_failure(returncode, report.stage, stderr, harness)
     if report.reason:
         log.info("pre-flight failed: %s: %s", report.reason, report.message)
         return PreflightResult(report)
-    predictions = pd.read_csv(out_csv, index_col=0)
+    # round_trip: pandas' fast float parser may be one ulp off what to_csv wrote.
+    predictions = pd.read_csv(out_csv, index_col=0, float_precision="round_trip")
     report.ok = True
     report.message = f"{report.rows} predictions in {report.wall_seconds:.1f} s"
     return PreflightResult(report, predictions)
