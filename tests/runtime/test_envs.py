@@ -59,7 +59,7 @@ def test_an_environment_with_other_pins_is_not_reused(tmp_path: Path) -> None:
 def test_images_that_cannot_be_emulated_are_explained(tmp_path: Path) -> None:
     missing = RuntimeImage("numerai_predict_py_3_99", (3, 99), {"pandas": "2.3.1"})
     assert "no Python 3.99 on this machine" in (emulation_problem(missing) or "")
-    with pytest.raises(CheckFailed, match="no Python 3.99 on this machine"):
+    with pytest.raises(CheckFailed, match=r"no Python 3\.99 on this machine"):
         ensure_env(missing, tmp_path)
     unknown = IMAGES["numerai_predict_py_3_10"]
     with pytest.raises(CheckFailed, match="pinned packages of numerai_predict_py_3_10"):
@@ -107,5 +107,5 @@ def test_docker_image_and_data_version_selection() -> None:
         select_docker_image(offered, (3, 13))
     assert select_data_version({"v5.2": "a", "v5.3": "b"}, "v5.3") == ("v5.3", "b")
     assert select_data_version({"5.3": "b"}, "v5.3") == ("5.3", "b")
-    with pytest.raises(CheckFailed, match="no data version v5.3"):
+    with pytest.raises(CheckFailed, match=r"no data version v5\.3"):
         select_data_version({"v5.2": "a"}, "v5.3")

@@ -118,16 +118,23 @@ def test_invalid_outputs_are_refused_as_numerai_does(
     assert report.reason == "invalid_output" and message in report.message
 
 
+SLEEP = "lambda live: __import__('time').sleep(60)"
+GROW = "lambda live: len([b'x' * (50 << 20) for _ in range(8)])"
+HUGE = "lambda live: len(b'x' * (8 << 30))"
+SEGFAULT = "lambda live: __import__('ctypes').string_at(0)"
+CONNECT = "lambda live: __import__('socket').create_connection(('127.0.0.1', 9))"
+
+
 @pytest.mark.parametrize(
     ("expression", "limits", "reason", "message"),
     [
-        ("lambda live: __import__('time').sleep(60)", Limits(timeout_seconds=0.3), "timeout", "still running after 0.3 s"),
-        ("lambda live: len([b'x' * (50 << 20) for _ in range(8)])", Limits(memory_bytes=450 << 20), "out_of_memory", "over the 0.4 GiB limit"),
-        ("lambda live: len(b'x' * (8 << 30))", Limits(), "out_of_memory", "MemoryError"),
-        ("lambda live: __import__('ctypes').string_at(0)", Limits(), "crashed", "SIGSEGV"),
-        ("lambda live: __import__('socket').create_connection(('127.0.0.1', 9))", Limits(), "predict_failed", "network access is disabled"),
+        (SLEEP, Limits(timeout_seconds=0.3), "timeout", "still running after 0.3 s"),
+        (GROW, Limits(memory_bytes=450 << 20), "out_of_memory", "over the 0.4 GiB limit"),
+        (HUGE, Limits(), "out_of_memory", "MemoryError"),
+        (SEGFAULT, Limits(), "crashed", "SIGSEGV"),
+        (CONNECT, Limits(), "predict_failed", "network access is disabled"),
     ],
-)  # fmt: skip
+)
 def test_limits_and_crashes_are_reported(
     expression: str,
     limits: Limits,
