@@ -15,6 +15,8 @@ from numerpilot import __version__
 from numerpilot.cli import agent as agent_commands
 from numerpilot.cli import data as data_commands
 from numerpilot.cli import project as project_commands
+from numerpilot.cli import sim as sim_commands
+from numerpilot.cli import validate as validate_commands
 from numerpilot.cli._common import CliState, err
 from numerpilot.errors import ExitCode, NumerpilotError
 
@@ -60,7 +62,7 @@ def _root(
     ctx.obj = CliState(project_dir=project, api_url=api_url, debug=debug)
 
 
-for module in (project_commands, data_commands, agent_commands):
+for module in (project_commands, data_commands, agent_commands, sim_commands, validate_commands):
     module.register(app)
 
 

@@ -1,0 +1,160 @@
+"""Each round's live era: the files the sim serves and the target it keeps hidden.
+
+At a round's open the live era comes from ``SyntheticWorld.make_era`` (deterministic by seed
+and era index), so live data changes every round and a restarted server rebuilds the same
+round. Per round and version it writes ``live.parquet``, ``live_benchmark_models.parquet`` and
+``live_example_preds.parquet``/``.csv`` in Numerai's layout; the targets stay in
+``hidden.parquet``, which no URL serves.
+
+The ids are the newest version's for every version (Numerai shares live ids across versions),
+and scoring uses the newest version's ``target``.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from numerpilot.data.schema import (
+    DATA_TYPE_COLUMN,
+    ERA_COLUMN,
+    ID_COLUMN,
+    LIVE_ERA,
+    MAIN_TARGET,
+    PREDICTION_COLUMN,
+    version_spec,
+)
+from numerpilot.data.synth import EraData, SyntheticWorld
+from numerpilot.fsutil import atomic_dir, atomic_path
+from numerpilot.sim.config import SimConfig
+
+ROUND_FILES = (
+    "live.parquet",
+    "live_benchmark_models.parquet",
+    "live_example_preds.parquet",
+    "live_example_preds.csv",
+)
+HIDDEN_FILE = "hidden.parquet"
+
+
+class LiveData:
+    """Writes and reads the per-round files under ``root/rounds/NUMBER/``."""
+
+    def __init__(self, root: Path, config: SimConfig):
+        self.root = root
+        self.config = config
+        self._worlds: dict[str, SyntheticWorld] = {}
+        self._lock = threading.Lock()
+        self._ids = lru_cache(maxsize=64)(self._read_ids)
+        self._target = lru_cache(maxsize=64)(self._read_target)
+
+    def world(self, version: str) -> SyntheticWorld:
+        with self._lock:
+            if version not in self._worlds:
+                data = self.config.data
+                self._worlds[version] = SyntheticWorld(version, data.scale, data.seed)
+            return self._worlds[version]
+
+    def round_dir(self, number: int) -> Path:
+        return self.root / "rounds" / str(number)
+
+    def path(self, number: int, version: str, name: str) -> Path:
+        return self.round_dir(number) / version / name
+
+    def exists(self, number: int) -> bool:
+        return (self.round_dir(number) / HIDDEN_FILE).exists()
+
+    def write_round(self, number: int, era_index: int) -> None:
+        """Write the round's files (a no-op when a previous run already did)."""
+        if self.exists(number):
+            return
+        data = self.config.data
+        primary = self.world(self.config.primary_version).make_era(era_index, data.live_rows)
+        ids = pd.Index(np.asarray(primary.ids, dtype=str), name=ID_COLUMN)
+        with atomic_dir(self.round_dir(number)) as tmp:
+            for version in data.versions:
+                era = (
+                    primary
+                    if version == self.config.primary_version
+                    else self.world(version).make_era(era_index, len(ids))
+                )
+                self._write_version(tmp / version, version, ids, era)
+            world = self.world(self.config.primary_version)
+            hidden = pd.DataFrame(
+                np.asarray(primary.targets, dtype=np.float32),
+                index=ids,
+                columns=list(world.target_names),
+            )
+            hidden.to_parquet(tmp / HIDDEN_FILE)
+
+    def _write_version(self, out: Path, version: str, ids: pd.Index, era: EraData) -> None:
+        """The version's live files in the layout ``write_dataset`` gives its own live era."""
+        out.mkdir(parents=True)
+        world = self.world(version)
+        n = len(ids)
+        live = pd.DataFrame(
+            np.ascontiguousarray(era.features, dtype=np.int8),
+            index=ids,
+            columns=world.feature_names,
+        )
+        live.insert(0, DATA_TYPE_COLUMN, "live")
+        live.insert(0, ERA_COLUMN, LIVE_ERA)
+        targets = pd.DataFrame(
+            np.full((n, len(world.target_names)), np.nan, dtype=np.float32),
+            index=ids,
+            columns=world.target_names,
+        )
+        pd.concat([live, targets], axis=1).to_parquet(out / "live.parquet")
+
+        bench = pd.DataFrame(
+            np.asarray(era.benchmarks, dtype=np.float32),
+            index=ids,
+            columns=world.benchmark_names,
+        )
+        bench.insert(0, ERA_COLUMN, LIVE_ERA)
+        bench.to_parquet(out / "live_benchmark_models.parquet")
+
+        example = pd.DataFrame(
+            {PREDICTION_COLUMN: np.asarray(era.example, dtype=np.float32)}, index=ids
+        )
+        example.to_parquet(out / "live_example_preds.parquet")
+        example.to_csv(out / "live_example_preds.csv")
+
+    def _read_ids(self, number: int) -> pd.Index:
+        path = self.round_dir(number) / HIDDEN_FILE
+        return pd.read_parquet(path, columns=[MAIN_TARGET]).index
+
+    def _read_target(self, number: int) -> np.ndarray:
+        path = self.round_dir(number) / HIDDEN_FILE
+        return pd.read_parquet(path, columns=[MAIN_TARGET])[MAIN_TARGET].to_numpy(np.float64)
+
+    def live_ids(self, number: int) -> pd.Index:
+        return self._ids(number)
+
+    def hidden_target(self, number: int) -> np.ndarray:
+        """The round's final ``target`` in live-id order (never served)."""
+        return self._target(number)
+
+    def house_benchmark(self, number: int) -> np.ndarray:
+        """The newest version's first benchmark model, the house model in the meta model."""
+        version = self.config.primary_version
+        column = version_spec(version).benchmark_columns[0]
+        path = self.path(number, version, "live_benchmark_models.parquet")
+        frame = pd.read_parquet(path, columns=[column])
+        return frame[column].reindex(self.live_ids(number)).to_numpy(np.float64)
+
+    def write_meta_model(self, number: int, meta: np.ndarray, column: str) -> None:
+        frame = pd.DataFrame({column: meta}, index=self.live_ids(number))
+        with atomic_path(self.round_dir(number) / "meta_model.parquet") as tmp:
+            frame.to_parquet(tmp)
+
+    def read_meta_model(self, number: int, column: str) -> np.ndarray:
+        frame = pd.read_parquet(self.round_dir(number) / "meta_model.parquet", columns=[column])
+        return frame[column].to_numpy(np.float64)
+
+
+__all__ = ["HIDDEN_FILE", "ROUND_FILES", "LiveData"]

@@ -1,0 +1,25 @@
+"""GraphQL resolvers of the local tournament, bound to ``schema.graphql``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ariadne import load_schema_from_path, make_executable_schema
+from graphql import GraphQLSchema
+
+# Importing the modules binds their fields to the root types.
+from numerpilot.sim.resolvers import account, mutations, rounds, scores
+from numerpilot.sim.resolvers.context import SCALARS, RequestContext
+from numerpilot.sim.resolvers.types import mutation, query
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
+_RESOLVER_MODULES = (account, mutations, rounds, scores)
+
+
+def build_schema() -> GraphQLSchema:
+    return make_executable_schema(
+        load_schema_from_path(str(SCHEMA_PATH)), query, mutation, *SCALARS
+    )
+
+
+__all__ = ["SCHEMA_PATH", "RequestContext", "build_schema"]
