@@ -50,18 +50,8 @@ def runtime_cache_dir() -> Path:
 
 
 # --- local tournament (numerpilot.sim) --------------------------------------------------------
-@pytest.fixture(scope="session")
-def sim_datasets(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Demo-scale synthetic v5.3 files (seed 0), written once per session for every sim."""
-    from numerpilot.data.synth import write_dataset
-
-    root = tmp_path_factory.mktemp("sim-datasets")
-    write_dataset(root, version="v5.3", scale="demo", seed=0)
-    return root
-
-
 @pytest.fixture
-def sim_server(tmp_path: Path, sim_datasets: Path) -> Iterator[object]:
+def sim_server(tmp_path: Path, demo_data_dir: Path) -> Iterator[object]:
     """A real local tournament on 127.0.0.1 (ephemeral port) in a thread: a
     ``numerpilot.sim.testing.RunningSim`` with ``url``, ``demo`` (public_id, secret_key,
     models ``demo_csv``/``demo_upload``), ``server`` and ``step(timedelta)``, which moves its
@@ -78,7 +68,7 @@ def sim_server(tmp_path: Path, sim_datasets: Path) -> Iterator[object]:
         tmp_path / "sim" / "sim.db",
         clock=SteppedClock(DEFAULT_START),
         config=config,
-        datasets_dir=sim_datasets,
+        datasets_dir=demo_data_dir,
     ) as sim:
         yield sim
 
