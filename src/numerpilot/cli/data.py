@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
+    TimeElapsedColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
@@ -18,9 +22,14 @@ from rich.table import Table
 
 from numerpilot.cli._common import JsonOption, err, out, print_json, state
 from numerpilot.data.download import download_dataset
+from numerpilot.data.schema import LATEST_VERSION, VERSIONS
+from numerpilot.data.synth import write_dataset
+from numerpilot.errors import ConfigError
 from numerpilot.tournament.client import TournamentClient
 
-data_app = typer.Typer(help="Dataset files: download them, or make synthetic ones.", no_args_is_help=True)
+data_app = typer.Typer(
+    help="Dataset files: download them, or make synthetic ones.", no_args_is_help=True
+)
 
 
 @data_app.command("download")
@@ -76,6 +85,76 @@ def download(
         size = f"{f.size:,}" if f.size is not None else ""
         table.add_row(f.name, f.status, size, (f.sha256 or "")[:12])
     out.print(table)
+
+
+class Scale(StrEnum):
+    demo = "demo"
+    small = "small"
+    full = "full"
+
+
+@data_app.command("synth")
+def synth(
+    ctx: typer.Context,
+    scale: Annotated[
+        Scale,
+        typer.Option(
+            help="demo: seconds, for tests and the demo; small: a laptop-sized world; "
+            "full: v5.3's real shapes (~10 GB, a long run)."
+        ),
+    ] = Scale.demo,
+    version: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Dataset version to imitate: {', '.join(VERSIONS)} "
+            f"(default: data.version, else {LATEST_VERSION}).",
+        ),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder to write VERSION/ into (default: data.dir)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Same seed, same bytes.")] = 0,
+    json: JsonOption = False,
+) -> None:
+    """Write synthetic Numerai-shaped data where downloads go (data/VERSION/FILE), with the
+    best possible predictions beside it in data/VERSION/oracle/."""
+    settings = state(ctx).settings()
+    chosen = version or settings.data.version or LATEST_VERSION
+    if chosen not in VERSIONS:
+        setting = "--version" if version else "data.version"
+        raise ConfigError(f"{setting}: {chosen!r} is not one of {', '.join(VERSIONS)}")
+    target = out_dir if out_dir is not None else settings.data_dir
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("rows"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(f"synth {chosen} ({scale.value})", total=None)
+        result = write_dataset(
+            target,
+            version=chosen,
+            scale=scale.value,
+            seed=seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if json:
+        print_json(result.as_dict())
+        return
+    table = Table("file", "rows", "eras", "size", title=f"{result.root}")
+    for f in result.files:
+        table.add_row(f.name, f"{f.rows:,}", f"{f.eras:,}", f"{f.bytes / 1e6:,.1f} MB")
+    out.print(table)
+    out.print(
+        f"oracle per-era corr on validation: {result.oracle_corr_mean:.4f} "
+        f"(std {result.oracle_corr_std:.4f}); written in {result.seconds:.1f} s"
+    )
 
 
 def register(app: typer.Typer) -> None:
