@@ -14,6 +14,7 @@ from rich.markup import escape
 from numerpilot import __version__
 from numerpilot.cli import agent as agent_commands
 from numerpilot.cli import data as data_commands
+from numerpilot.cli import models as models_commands
 from numerpilot.cli import project as project_commands
 from numerpilot.cli import sim as sim_commands
 from numerpilot.cli import validate as validate_commands
@@ -62,7 +63,14 @@ def _root(
     ctx.obj = CliState(project_dir=project, api_url=api_url, debug=debug)
 
 
-for module in (project_commands, data_commands, agent_commands, sim_commands, validate_commands):
+for module in (
+    project_commands,
+    data_commands,
+    agent_commands,
+    sim_commands,
+    validate_commands,
+    models_commands,
+):
     module.register(app)
 
 
@@ -80,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         err.print("aborted")
         sys.exit(130)
-    except click.ClickException as e:
+    except (click.ClickException, typer._click.exceptions.ClickException) as e:
         e.show()
         sys.exit(e.exit_code)
     except click.exceptions.Exit as e:

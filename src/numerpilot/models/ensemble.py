@@ -118,25 +118,39 @@ def target_predictions(
     return targets, sums / counts
 
 
+ENSEMBLE = "ensemble"
+
+
+def predict_columns(
+    model: EnsembleSpec, features: npt.NDArray[np.int8], eras: npt.NDArray[Any]
+) -> dict[str, FloatArray]:
+    """Each target's predictions ranked per era, and the ensemble (key ``"ensemble"``)."""
+    codes = era_codes(eras)
+    targets, raw = target_predictions(model, features)
+    columns = {t: rank_per_era(raw[:, j], codes) for j, t in enumerate(targets)}
+    ensemble = combine(raw, [model.weights[t] for t in targets], codes)
+    if model.neutralize_proportion > 0:
+        neutral = neutralize_per_era(ensemble, features, codes, model.neutralize_proportion)
+        ensemble = rank_per_era(neutral, codes)
+    columns[ENSEMBLE] = ensemble
+    return columns
+
+
 def predict_frame(
     model: EnsembleSpec, features: npt.NDArray[np.int8], eras: npt.NDArray[Any]
 ) -> FloatArray:
     """The model's ensemble prediction in (0, 1) for each row of int8 ``features``
     (columns in the model's feature order), ranked within each era."""
-    codes = era_codes(eras)
-    targets, raw = target_predictions(model, features)
-    ensemble = combine(raw, [model.weights[t] for t in targets], codes)
-    if model.neutralize_proportion > 0:
-        neutral = neutralize_per_era(ensemble, features, codes, model.neutralize_proportion)
-        ensemble = rank_per_era(neutral, codes)
-    return ensemble
+    return predict_columns(model, features, eras)[ENSEMBLE]
 
 
 __all__ = [
+    "ENSEMBLE",
     "EnsembleSpec",
     "combine",
     "era_codes",
     "neutralize_per_era",
+    "predict_columns",
     "predict_frame",
     "rank_per_era",
     "target_predictions",

@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 BOOSTERS = "boosters"
 VALIDATION_PREDICTIONS = "validation_predictions.parquet"
-ENSEMBLE_COLUMN = "ensemble"
 
 
 def booster_file(target: str, seed: int) -> str:
@@ -235,6 +234,17 @@ class PartialRun:
         with atomic_path(self.path / BOOSTERS / f"{file}.json") as tmp:
             tmp.write_text(booster_info(result).model_dump_json(), encoding="utf-8")
 
+    def save_result(self, key: str, value: Mapping[str, Any]) -> None:
+        """Keep another finished piece of the run (e.g. one cross-validation fold)."""
+        write_text_atomic(self.path / f"{key}.json", json.dumps(value, sort_keys=True))
+
+    def result(self, key: str) -> dict[str, Any] | None:
+        file = self.path / f"{key}.json"
+        if not file.is_file():
+            return None
+        value: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+        return value
+
     def remove(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
 
@@ -252,7 +262,6 @@ def booster_info(result: BoosterResult) -> BoosterInfo:
 
 __all__ = [
     "BOOSTERS",
-    "ENSEMBLE_COLUMN",
     "MANIFEST",
     "VALIDATION_PREDICTIONS",
     "BoosterInfo",

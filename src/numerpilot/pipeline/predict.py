@@ -1,0 +1,75 @@
+"""``numerpilot predict``: a stored model's live predictions, ready to submit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from numerpilot.config import Settings
+from numerpilot.data.features import read_feature_metadata
+from numerpilot.data.load import load_dataset, memory_budget
+from numerpilot.errors import DataError
+from numerpilot.fsutil import atomic_path
+from numerpilot.models.ensemble import predict_frame
+from numerpilot.models.store import StoredModel, load_model, resolve_model
+
+LIVE_FILE, FEATURES_FILE = "live.parquet", "features.json"
+PREDICTIONS_DIR = Path("predictions")
+
+
+@dataclass(frozen=True)
+class PredictResult:
+    model: str
+    version: str
+    path: Path
+    rows: int
+
+
+def check_features(model: StoredModel, version_dir: Path) -> None:
+    """The data version must offer every feature the model was trained on; otherwise the
+    model belongs to another version's layout. Checked on features.json, before any load."""
+    meta = read_feature_metadata(version_dir / FEATURES_FILE)
+    offered = set(meta.all_features)
+    missing = [f for f in model.features if f not in offered]
+    if missing:
+        raise DataError(
+            f"model {model.name} was trained on {model.data_version} features; "
+            f"{version_dir.name} lacks {len(missing)} of its {len(model.features)} "
+            f"(first: {missing[0]}); set data.version to {model.data_version} or retrain",
+            path=str(version_dir / FEATURES_FILE),
+            column=missing[0],
+        )
+
+
+def live_predictions(
+    settings: Settings, model: StoredModel, *, version: str | None = None
+) -> tuple[str, pd.DataFrame]:
+    """(data version, frame indexed by ``id`` with one column ``prediction`` in (0, 1))."""
+    version = version or settings.data.version or model.data_version
+    version_dir = settings.data_dir / version
+    check_features(model, version_dir)
+    live = load_dataset(
+        version_dir / LIVE_FILE,
+        features=model.features,
+        memory_budget_bytes=memory_budget(settings.data.memory_budget_fraction),
+    )
+    predictions = predict_frame(model, live.features, live.eras)
+    frame = pd.DataFrame({"prediction": predictions}, index=pd.Index(live.ids, name="id"))
+    return version, frame
+
+
+def predict_live(
+    settings: Settings, model_name: str | None = None, *, out: Path | None = None
+) -> PredictResult:
+    """Predict the live file with a stored model (default: the newest) and write a CSV."""
+    model = load_model(resolve_model(settings.models_path, model_name))
+    version, frame = live_predictions(settings, model)
+    path = out if out is not None else settings.path(PREDICTIONS_DIR) / f"{model.name}-live.csv"
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=True)
+    return PredictResult(model=model.name, version=version, path=path, rows=len(frame))
+
+
+__all__ = ["PredictResult", "check_features", "live_predictions", "predict_live"]

@@ -1,0 +1,437 @@
+"""``numerpilot train``: load, train the ensemble, validate it, store it.
+
+Everything that can be wrong with the request (unknown version, feature set, target, weights,
+model name) is checked before any data is read, so a mistake costs seconds, not an hour.
+Each finished booster is kept in the model's partial directory at once; a rerun after an
+interruption trains only the (target, seed) pairs still missing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from numerpilot import __version__
+from numerpilot.clock import Clock, monotonic
+from numerpilot.config import Settings, TrainSettings
+from numerpilot.data.dataset import Dataset
+from numerpilot.data.features import read_feature_metadata, resolve_features
+from numerpilot.data.load import EraRange, load_dataset, memory_budget
+from numerpilot.data.manifest import matches, read_manifest
+from numerpilot.errors import ConfigError, DataError
+from numerpilot.fsutil import sha256_file
+from numerpilot.models.cv import embargo_eras, era_numbers, holdout_split, walk_forward
+from numerpilot.models.ensemble import ENSEMBLE, predict_columns
+from numerpilot.models.store import (
+    Manifest,
+    PartialRun,
+    Scores,
+    booster_file,
+    booster_info,
+    write_model,
+)
+from numerpilot.models.train import BoosterProgress, BoosterResult, EnsembleTrainer, Holdout
+from numerpilot.scoring.metrics import numerai_corr
+from numerpilot.scoring.summary import summarize
+from numerpilot.tournament.client import version_key
+
+logger = logging.getLogger(__name__)
+
+TRAIN_FILE, VALIDATION_FILE, FEATURES_FILE = "train.parquet", "validation.parquet", "features.json"
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+# Validation is predicted a few eras at a time: the full file's medium set is 3.2 GB as int8.
+VALIDATION_CHUNK_ROWS = 400_000
+# The loader's budget covers the int8 matrix it returns; LightGBM's bins add up to half of it.
+LOAD_SHARE_OF_BUDGET = 2 / 3
+
+
+class TrainProgress(BoosterProgress, Protocol):
+    """Progress of a whole run: steps, rows loaded, and each booster's iterations."""
+
+    def step(self, message: str) -> None: ...
+
+    def rows(self, done: int, total: int) -> None: ...
+
+
+@dataclass(frozen=True)
+class TrainPlan:
+    """Everything decided (and checked) before training starts."""
+
+    name: str
+    version: str
+    version_dir: Path
+    features: list[str]
+    targets: list[str]
+    weights: dict[str, float]
+    embargo: int
+
+
+@dataclass(frozen=True)
+class TrainReport:
+    name: str
+    path: Path
+    manifest: Manifest
+    reused: int  # boosters taken over from an interrupted run
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """The ensemble being built, in the shape ``predict_columns`` takes."""
+
+    boosters: list[tuple[str, int, str]]
+    weights: dict[str, float]
+    neutralize_proportion: float
+
+
+def local_versions(data_dir: Path) -> list[str]:
+    """Dataset versions present locally (with a train file), oldest first."""
+    if not data_dir.is_dir():
+        return []
+    found = [
+        d.name
+        for d in data_dir.iterdir()
+        if re.fullmatch(r"v\d+\.\d+", d.name) and (d / TRAIN_FILE).is_file()
+    ]
+    return sorted(found, key=version_key)
+
+
+def data_version(settings: Settings) -> str:
+    """The configured version, or the newest one on disk."""
+    if settings.data.version is not None:
+        return settings.data.version
+    versions = local_versions(settings.data_dir)
+    if not versions:
+        raise ConfigError(
+            f"no dataset in {settings.data_dir}; run 'numerpilot data download' "
+            "(or 'numerpilot data synth' for synthetic data)"
+        )
+    return versions[-1]
+
+
+def default_name(version: str, t: TrainSettings, clock: Clock) -> str:
+    features = "groups" if t.feature_groups else t.feature_set
+    return f"{version}-{features}-{clock.now():%Y%m%d}"
+
+
+def _free_name(models_dir: Path, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``... if a finished model already has the name (an
+    unfinished one is resumed under its name)."""
+    name, k = base, 1
+    while (models_dir / name).exists():
+        k += 1
+        name = f"{base}-{k}"
+    return name
+
+
+def _check_targets(t: TrainSettings, known: Sequence[str], source: str) -> None:
+    if len(set(t.targets)) != len(t.targets):
+        raise ConfigError(f"setting 'train.targets' lists a target twice: {t.targets}")
+    for target in t.targets:
+        if target not in known:
+            close = difflib.get_close_matches(target, known, n=3)
+            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ConfigError(
+                f"setting 'train.targets': {target!r} is not a target of {source}{hint}"
+            )
+
+
+def plan_training(settings: Settings, *, name: str | None, clock: Clock) -> TrainPlan:
+    """Check the request against the data's own metadata; nothing heavy is read."""
+    t = settings.train
+    version = data_version(settings)
+    version_dir = settings.data_dir / version
+    meta = read_feature_metadata(version_dir / FEATURES_FILE)
+    features = resolve_features(meta, t.feature_set, t.feature_groups)
+    _check_targets(t, meta.targets, meta.source)
+    weights = dict(zip(t.targets, t.target_weights or [1.0] * len(t.targets), strict=True))
+    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ConfigError(
+            f"setting 'train.target_weights': weights must be non-negative with a positive "
+            f"sum, got {list(weights.values())}"
+        )
+    model_name = name or _free_name(settings.models_path, default_name(version, t, clock))
+    if not MODEL_NAME.fullmatch(model_name):
+        raise ConfigError(
+            f"model name {model_name!r}: use letters, digits, '.', '_' and '-' "
+            "(starting with a letter or digit)"
+        )
+    train_file = version_dir / TRAIN_FILE
+    if not train_file.is_file():
+        raise DataError(
+            f"{train_file} is missing; run 'numerpilot data download'", path=str(train_file)
+        )
+    return TrainPlan(
+        name=model_name,
+        version=version,
+        version_dir=version_dir,
+        features=features,
+        targets=list(t.targets),
+        weights=weights,
+        embargo=embargo_eras(t.targets, t.embargo_eras),
+    )
+
+
+def file_sha256(path: Path) -> str:
+    """The download manifest's hash while the file is unchanged, else a fresh one."""
+    record = read_manifest(path.parent).files.get(path.name)
+    if record is not None and matches(path, record, full=False):
+        return record.sha256
+    return sha256_file(path)
+
+
+def _scores(per_era: npt.NDArray[np.float64]) -> Scores:
+    s = summarize(per_era)
+    return Scores(corr_mean=s.mean, corr_std=s.std, corr_sharpe=s.sharpe, eras=s.eras)
+
+
+def _score_columns(
+    columns: dict[str, npt.NDArray[np.float64]], target: npt.NDArray[Any], eras: npt.NDArray[Any]
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Per-era numerai_corr of every column against the main target."""
+    names = list(columns)
+    per_era = numerai_corr(np.column_stack([columns[n] for n in names]), target, eras)
+    return {n: per_era[:, j] for j, n in enumerate(names)}
+
+
+def _era_chunks(labels: npt.NDArray[np.str_], counts: npt.NDArray[np.int64]) -> list[EraRange]:
+    """Consecutive eras grouped into chunks of about ``VALIDATION_CHUNK_ROWS`` rows."""
+    chunks, first, rows = [], 0, 0
+    for i, count in enumerate(counts):
+        rows += int(count)
+        if rows >= VALIDATION_CHUNK_ROWS or i == len(counts) - 1:
+            chunks.append(EraRange(str(labels[first]), str(labels[i])))
+            first, rows = i + 1, 0
+    return chunks
+
+
+def _validate(
+    spec: _Spec, plan: TrainPlan, budget: int, progress: TrainProgress | None
+) -> tuple[pd.DataFrame, dict[str, Scores]]:
+    """Predict the whole validation file (test eras too), chunk by chunk; score on targets."""
+    path = plan.version_dir / VALIDATION_FILE
+    index = load_dataset(path, features=[], memory_budget_bytes=budget)
+    codes, labels = index.era_codes()
+    chunks = _era_chunks(labels, np.bincount(codes, minlength=len(labels)))
+    frames, target_parts, era_parts = [], [], []
+    for k, chunk in enumerate(chunks, 1):
+        if progress is not None:
+            progress.step(
+                f"predicting validation eras {chunk.first}-{chunk.last} ({k}/{len(chunks)})"
+            )
+        part = load_dataset(
+            path,
+            features=plan.features,
+            targets=plan.targets[:1],
+            eras=chunk,
+            memory_budget_bytes=budget,
+        )
+        columns = predict_columns(spec, part.features, part.eras)
+        frames.append(pd.DataFrame(columns, index=pd.Index(part.ids, name="id")))
+        target_parts.append(part.targets[:, 0])
+        era_parts.append(part.eras)
+    frame = pd.concat(frames)
+    target, eras = np.concatenate(target_parts), np.concatenate(era_parts)
+    per_era = _score_columns({c: frame[c].to_numpy() for c in frame.columns}, target, eras)
+    return frame, {c: _scores(v) for c, v in per_era.items()}
+
+
+def _cross_validate(
+    data: Dataset,
+    eras: npt.NDArray[np.int64],
+    plan: TrainPlan,
+    t: TrainSettings,
+    results: list[BoosterResult],
+    partial: PartialRun,
+    progress: TrainProgress | None,
+) -> dict[str, Any]:
+    """Walk-forward folds with the trees each target needed on the holdout; out-of-fold
+    per-era corr of the ensemble against the main target."""
+    rounds = {
+        target: max(1, round(np.mean([r.best_iteration for r in results if r.target == target])))
+        for target in plan.targets
+    }
+    folds = walk_forward(eras, t.cv_folds, plan.embargo)
+    per_era: dict[str, float] = {}
+    for k, fold in enumerate(folds, 1):
+        cached = partial.result(f"cv_fold{k}")
+        if cached is None:
+            if progress is not None:
+                progress.step(f"cross-validation fold {k}/{len(folds)}: {fold.describe()}")
+            trainer = EnsembleTrainer(
+                data.features, data.feature_names, t.params, train_rows=fold.train
+            )
+            boosters = [
+                trainer.train(
+                    target, seed, data.targets[:, j], rounds=rounds[target], progress=progress
+                )
+                for j, target in enumerate(plan.targets)
+                for seed in t.seeds
+            ]
+            spec = _Spec(
+                [(b.target, b.seed, b.model_text) for b in boosters],
+                plan.weights,
+                t.neutralize_proportion,
+            )
+            fold_eras = data.eras[fold.test]
+            columns = predict_columns(spec, data.features[fold.test], fold_eras)
+            scores = _score_columns(
+                {ENSEMBLE: columns[ENSEMBLE]}, data.targets[fold.test, 0], fold_eras
+            )
+            labels = np.unique(fold_eras)
+            cached = {str(e): float(v) for e, v in zip(labels, scores[ENSEMBLE], strict=True)}
+            partial.save_result(f"cv_fold{k}", cached)
+        per_era.update(cached)
+    s = summarize(np.array(list(per_era.values())))
+    return {
+        "folds": len(folds),
+        "embargo_eras": plan.embargo,
+        "corr_mean": s.mean,
+        "corr_std": s.std,
+        "corr_sharpe": s.sharpe,
+        "per_era": per_era,
+    }
+
+
+def train_model(
+    settings: Settings,
+    *,
+    clock: Clock,
+    name: str | None = None,
+    progress: TrainProgress | None = None,
+) -> TrainReport:
+    """Train, validate and store the configured ensemble; resume an interrupted run."""
+    started = monotonic()
+    t = settings.train
+    plan = plan_training(settings, name=name, clock=clock)
+    budget = memory_budget(settings.data.memory_budget_fraction)
+    if progress is not None:
+        progress.step(f"hashing the {plan.version} input files")
+    files = {
+        f: file_sha256(plan.version_dir / f) for f in (FEATURES_FILE, TRAIN_FILE, VALIDATION_FILE)
+    }
+    fingerprint = {
+        "data_version": plan.version,
+        "files": files,
+        "features": plan.features,
+        "targets": plan.targets,
+        "seeds": t.seeds,
+        "params": t.params.model_dump(),
+        "era_step": t.era_step,
+        "holdout_eras": t.holdout_eras,
+        "embargo_eras": plan.embargo,
+    }
+    partial = PartialRun(settings.models_path, plan.name, fingerprint)
+    done = partial.done()
+
+    if progress is not None:
+        progress.step(
+            f"loading {TRAIN_FILE} ({len(plan.features)} features, every {t.era_step}. era)"
+        )
+    data = load_dataset(
+        plan.version_dir / TRAIN_FILE,
+        features=plan.features,
+        targets=plan.targets,
+        era_step=t.era_step,
+        memory_budget_bytes=int(budget * LOAD_SHARE_OF_BUDGET),
+        progress=progress.rows if progress is not None else None,
+    )
+    codes, labels = data.era_codes()
+    eras = era_numbers(labels)[codes]
+    split = holdout_split(eras, t.holdout_eras, plan.embargo)
+    notes = [split.describe()] if split is not None else ["no holdout: trained on every era"]
+    todo = [(g, s) for g in plan.targets for s in t.seeds if (g, s) not in done]
+    if todo:
+        if progress is not None:
+            progress.step(f"binning {len(data):,} rows; {len(todo)} booster(s) to train")
+        holdout = Holdout(split.test, codes[split.test].astype(np.intp)) if split else None
+        trainer = EnsembleTrainer(
+            data.features,
+            data.feature_names,
+            t.params,
+            train_rows=split.train if split else None,
+            holdout=holdout,
+        )
+        trainer.train_all(
+            data.targets,
+            plan.targets,
+            t.seeds,
+            skip=done,
+            on_result=partial.save,
+            progress=progress,
+        )
+        del trainer
+    finished = partial.done()
+    results = [finished[(g, s)] for g in plan.targets for s in t.seeds]
+    spec = _Spec(
+        [(r.target, r.seed, r.model_text) for r in results], plan.weights, t.neutralize_proportion
+    )
+
+    holdout_scores: dict[str, Scores] = {}
+    if split is not None:
+        columns = predict_columns(spec, data.features[split.test], data.eras[split.test])
+        per_era = _score_columns(columns, data.targets[split.test, 0], data.eras[split.test])
+        holdout_scores = {c: _scores(v) for c, v in per_era.items()}
+    cv = _cross_validate(data, eras, plan, t, results, partial, progress) if t.cv_folds else None
+    train_rows, train_eras = len(data), len(labels)
+    del data
+
+    frame, validation = _validate(spec, plan, budget, progress)
+    manifest = Manifest(
+        name=plan.name,
+        created=clock.now(),
+        numerpilot_version=__version__,
+        data_version=plan.version,
+        data_files=files,
+        feature_set=t.feature_set,
+        feature_groups=list(t.feature_groups),
+        features=plan.features,
+        targets=plan.targets,
+        weights=plan.weights,
+        seeds=list(t.seeds),
+        params=t.params.model_dump(),
+        era_step=t.era_step,
+        holdout_eras=t.holdout_eras,
+        embargo_eras=plan.embargo,
+        train_rows=train_rows,
+        train_eras=train_eras,
+        neutralize_proportion=t.neutralize_proportion,
+        boosters=[booster_info(r) for r in results],
+        validation=validation,
+        holdout=holdout_scores,
+        cv=cv,
+    )
+    boosters = {booster_file(r.target, r.seed): r.model_text for r in results}
+    path = write_model(settings.models_path, manifest, boosters, frame)
+    partial.remove()
+    return TrainReport(
+        name=plan.name,
+        path=path,
+        manifest=manifest,
+        reused=len(done),
+        seconds=monotonic() - started,
+        notes=notes,
+    )
+
+
+__all__ = [
+    "TrainPlan",
+    "TrainProgress",
+    "TrainReport",
+    "data_version",
+    "default_name",
+    "file_sha256",
+    "local_versions",
+    "plan_training",
+    "train_model",
+]
