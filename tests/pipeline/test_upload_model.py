@@ -1,0 +1,138 @@
+"""``numerpilot upload-model``: the portable pickle of a stored model predicts exactly as
+numerpilot does, passes pre-flight, is uploaded and confirmed, and the local tournament runs it
+at the next round open, its output becoming the model's submission."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from numerpilot.clock import SteppedClock
+from numerpilot.data.load import load_dataset
+from numerpilot.errors import CheckFailed
+from numerpilot.models.ensemble import predict_frame
+from numerpilot.models.store import load_model
+from numerpilot.pipeline import upload_model as upload_module
+from numerpilot.pipeline.upload_model import portable_model, upload_model
+from numerpilot.runtime import Limits, model_runner, portable_pickle_bytes, scan_pickle
+from numerpilot.sim.config import DataConfig, SimConfig
+from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.tournament.submissions import list_pickles, list_submissions, model_id
+from tests.pipeline.submit_world import project_settings, sim_client, train_tiny
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path) -> Path:
+    return train_tiny(tmp_path_factory.mktemp("trained"), demo_data_dir)
+
+
+@pytest.fixture
+def local(tmp_path: Path, demo_data_dir: Path, runtime_cache_dir: Path) -> Iterator[RunningSim]:
+    with run_sim(
+        tmp_path / "sim" / "sim.db",
+        clock=SteppedClock(DEFAULT_START),
+        config=SimConfig(data=DataConfig(live_rows=200)),
+        model_runner=model_runner(cache_dir=runtime_cache_dir),
+        datasets_dir=demo_data_dir,
+    ) as running:
+        yield running
+
+
+@pytest.mark.parametrize("proportion", [0.0, 0.5])
+def test_pickle_output_equals_in_process_prediction(
+    proportion: float, demo_data_dir: Path, tmp_path: Path
+) -> None:
+    models = train_tiny(tmp_path, demo_data_dir, seeds=[0, 1], neutralize_proportion=proportion)
+    stored = load_model(models / "tiny")
+    live_path = demo_data_dir / "v5.3" / "live.parquet"
+    live = load_dataset(live_path, features=stored.features)
+    frame = pd.read_parquet(live_path)
+
+    path = tmp_path / "model.pkl"
+    path.write_bytes(portable_pickle_bytes(portable_model(stored)))
+    out = pd.read_pickle(path)(frame, None)
+
+    expected = predict_frame(stored, live.features, live.eras)
+    assert list(out.index) == list(live.ids)
+    np.testing.assert_array_equal(out["prediction"].to_numpy(), expected)
+    assert not scan_pickle(path.read_bytes()).has_bytecode
+
+
+def test_dry_run_builds_and_preflights_without_uploading(
+    local: RunningSim, models_dir: Path, tmp_path: Path, runtime_cache_dir: Path
+) -> None:
+    settings = project_settings(tmp_path / "project", models_dir, local)
+    kept = tmp_path / "out" / "model.pkl"
+    with sim_client(local) as client:
+        result = upload_model(
+            settings, client=client, dry_run=True, out=kept, runtime_cache=runtime_cache_dir
+        )
+        assert list_pickles(client, model_id(client, "demo_upload")) == []
+    report = result.preflight
+    assert report.ok and report.rows == 200 and report.image == "numerai_predict_py_3_11"
+    assert report.wall_seconds > 0 and report.peak_rss_bytes > 0
+    assert (result.image, result.data_version) == ("numerai_predict_py_3_11", "v5.3")
+    assert kept.exists() and result.kept and result.size_bytes == kept.stat().st_size
+    assert result.receipt is None and result.dry_run
+
+
+def test_upload_is_confirmed_and_the_tournament_runs_it_at_the_next_round(
+    local: RunningSim,
+    models_dir: Path,
+    tmp_path: Path,
+    runtime_cache_dir: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = project_settings(tmp_path / "project", models_dir, local)
+    caplog.set_level(logging.DEBUG)
+    kept = tmp_path / "model.pkl"
+    with sim_client(local) as client:
+        result = upload_model(settings, client=client, out=kept, runtime_cache=runtime_cache_dir)
+        mid = model_id(client, "demo_upload")
+        pickles = list_pickles(client, mid)
+        local.step(timedelta(days=1))  # round 1191 opens; the sim runs the pickle
+        submissions = list_submissions(client, mid)
+    assert result.receipt is not None and result.receipt.attempts == 1
+    assert [p["id"] for p in pickles] == [result.receipt.upload_id]
+    assert pickles[0]["assignedModelSlots"] == ["demo_upload"]
+    assert [s["round"]["number"] for s in submissions] == [1191]
+    secret = local.demo.secret_key.encode()
+    assert (
+        secret not in kept.read_bytes() and local.demo.public_id.encode() not in kept.read_bytes()
+    )
+    assert local.demo.secret_key not in caplog.text
+
+
+def test_no_fitting_image_is_refused_clearly(
+    local: RunningSim, models_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = project_settings(tmp_path / "project", models_dir, local)
+    monkeypatch.setattr(upload_module, "docker_images", lambda _c: {"numerai_predict_py_3_10": "x"})
+    with (
+        sim_client(local) as client,
+        pytest.raises(CheckFailed, match=r"no runtime image for Python 3\.11"),
+    ):
+        upload_model(settings, client=client)
+
+
+def test_a_failed_preflight_uploads_nothing(
+    local: RunningSim, models_dir: Path, tmp_path: Path, runtime_cache_dir: Path
+) -> None:
+    settings = project_settings(tmp_path / "project", models_dir, local)
+    with sim_client(local) as client:
+        with pytest.raises(CheckFailed, match=r"failed \(out_of_memory\)"):
+            upload_model(
+                settings,
+                client=client,
+                limits=Limits(memory_bytes=64 << 20),
+                runtime_cache=runtime_cache_dir,
+            )
+        assert list_pickles(client, model_id(client, "demo_upload")) == []
