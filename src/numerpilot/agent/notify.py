@@ -36,6 +36,7 @@ class Kind(StrEnum):
     RETRAIN_FAILED = "retrain_failed"
     DRAWDOWN = "drawdown"
     STAKE_ACTION = "stake_action"
+    FALLBACK = "fallback"  # a round submitted with an earlier model: the promoted one failed
     HEARTBEAT = "heartbeat"
 
 

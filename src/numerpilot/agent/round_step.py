@@ -1,0 +1,328 @@
+"""One readable step: make sure one model has exactly one submission in one open round.
+
+The worker calls ``process_round`` for every configured model at every pass while a round is
+open. The step is idempotent, so calling it again (after a retry, a restart, a kill -9) only
+does what is still missing:
+
+1. The ledger already holds a confirmed submission: done.
+2. An intent is pending (a crash or an unanswered upload): ask the tournament whether it
+   arrived. Found: confirmed. Not found: the intent fails and a new one may start. No answer:
+   wait; never upload while an intent is unresolved.
+3. csv mode: predict with the promoted model (falling back to earlier ones, recording why),
+   check, commit an intent with the file's hash, upload, confirm the server's id.
+   upload mode: Numerai runs the model's pickle at the round's open; record the submission its
+   run produced. If none has appeared by the submit deadline, submit a CSV from the same
+   model instead, so that the round is not missed.
+
+Everything the step does outside the ledger goes through ``RoundActions`` (the tournament,
+the pipeline), so the step reads the same in tests and in production.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from numerpilot.agent.ledger import Ledger, Submission
+from numerpilot.agent.notify import Kind, Notifier
+from numerpilot.clock import Clock, utc
+from numerpilot.config import ModelEntry, Settings
+from numerpilot.errors import (
+    CheckFailed,
+    ConfigError,
+    DataError,
+    SubmissionRejected,
+    TournamentError,
+    TransientTournamentError,
+)
+from numerpilot.tournament.rounds import RoundInfo
+
+log = logging.getLogger(__name__)
+
+# Errors a prediction can fail with that a different model may not: worth a fallback.
+PREDICTION_ERRORS = (DataError, CheckFailed, ConfigError, SubmissionRejected, OSError, ValueError)
+
+
+class Outcome(StrEnum):
+    CONFIRMED = "confirmed"  # this pass confirmed a submission
+    DONE = "done"  # confirmed before this pass
+    PENDING = "pending"  # an intent awaits the tournament's answer: try again soon
+    WAITING = "waiting"  # an upload-mode run has not produced its submission yet
+    FAILED = "failed"  # nothing was submitted this pass: try again soon
+    REJECTED = "rejected"  # the predictions or the upload were refused
+    CLOSED = "closed"  # the round closed without a submission
+
+
+UNFINISHED = frozenset({Outcome.PENDING, Outcome.WAITING, Outcome.FAILED, Outcome.REJECTED})
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Predictions written, checked and ready to upload."""
+
+    path: Path
+    sha256: str
+    model_version: str | None  # the stored model that made them
+
+
+@dataclass(frozen=True)
+class HostedRun:
+    """What the tournament shows of an upload-mode model's run for a round."""
+
+    submission_id: str | None
+    pickle_sha256: str | None
+    failure: str | None = None  # the run failed, as the tournament reports it
+
+
+class RoundActions(Protocol):
+    """What a step does outside the ledger."""
+
+    def prepare(self, entry: ModelEntry, model_version: str | None, rnd: RoundInfo) -> Prepared:
+        """Refresh live data, predict with ``model_version`` (None: the newest stored model),
+        check; raise ``SubmissionRejected`` or a data/model error."""
+        ...
+
+    def upload(self, entry: ModelEntry, prepared: Prepared, rnd: RoundInfo) -> str:
+        """Upload and return the server's id once the tournament lists it."""
+        ...
+
+    def find_submission(self, intent: Submission) -> str | None:
+        """The server's id of ``intent`` (same round and model, uploaded after it began)."""
+        ...
+
+    def hosted_run(self, entry: ModelEntry, rnd: RoundInfo) -> HostedRun:
+        """The upload-mode model's submission for ``rnd``, if its run made one."""
+        ...
+
+
+@dataclass
+class StepContext:
+    settings: Settings
+    ledger: Ledger
+    notifier: Notifier
+    actions: RoundActions
+    clock: Clock
+
+    def now(self) -> datetime:
+        return utc(self.clock.now())
+
+    def deadline(self, rnd: RoundInfo) -> datetime:
+        """Submit by this time: the margin before staking closes."""
+        return rnd.close_staking_time - timedelta(minutes=self.settings.submit.margin_minutes)
+
+    def event(
+        self,
+        kind: str,
+        message: str,
+        *,
+        model: str | None = None,
+        round_number: int | None = None,
+        notify: Kind | None = None,
+        **details: object,
+    ) -> None:
+        """Record an event in the ledger, log it, and notify a person if ``notify`` is set."""
+        log.info("%s: %s", kind, message)
+        self.ledger.record_event(
+            kind, message, model=model, round_number=round_number, details=details
+        )
+        if notify is not None:
+            self.notifier.notify(
+                notify, message, model=model, round_number=round_number, details=details
+            )
+
+
+def settle(ctx: StepContext, intent: Submission) -> Submission | None:
+    """Resolve a pending intent against the server: confirmed, failed, or None if the
+    tournament could not say (the intent stays pending and keeps blocking uploads)."""
+    try:
+        server_id = ctx.actions.find_submission(intent)
+    except TournamentError as e:
+        log.warning("cannot settle submission %d of %s yet: %s", intent.id, intent.model, e)
+        return None
+    if server_id is not None:
+        return ctx.ledger.confirm_submission(intent.id, server_id)
+    return ctx.ledger.fail_submission(intent.id, "the tournament never received it")
+
+
+def candidate_versions(ledger: Ledger, entry: ModelEntry) -> list[str | None]:
+    """Stored models to predict with, best first: the entry's own model if it names one, the
+    promoted version, then earlier promoted versions (the last good ones). ``[None]`` when the
+    ledger knows none: the newest stored model."""
+    promoted = sorted(
+        (v for v in ledger.model_versions() if v.promoted_at is not None),
+        key=lambda v: v.promoted_at or v.created_at,
+        reverse=True,
+    )
+    names: list[str | None] = [entry.model] if entry.model else []
+    for v in promoted:
+        if v.name not in names:
+            names.append(v.name)
+    return names or [None]
+
+
+def _prepare(
+    ctx: StepContext, entry: ModelEntry, rnd: RoundInfo, versions: Sequence[str | None]
+) -> Prepared | Outcome:
+    """Predictions from the first version that works; every failure is recorded."""
+    failures: list[str] = []
+    only_refused = True  # every version made predictions, and checks refused them all
+    for version in versions:
+        try:
+            prepared = ctx.actions.prepare(entry, version, rnd)
+        except SubmissionRejected as e:
+            if e.reason == "round_closed":
+                return Outcome.CLOSED
+            failures.append(f"{version or 'newest model'}: {e}")
+            ctx.event(
+                "predictions_rejected",
+                f"{entry.name}: predictions of {version or 'the newest model'} refused by a "
+                f"check: {e}",
+                model=entry.name,
+                round_number=rnd.number,
+                notify=Kind.SUBMISSION_REJECTED,
+                reason=e.reason,
+                model_version=version,
+            )
+            continue
+        except PREDICTION_ERRORS as e:
+            only_refused = False
+            failures.append(f"{version or 'newest model'}: {e}")
+            ctx.event(
+                "prediction_failed",
+                f"{entry.name}: predicting with {version or 'the newest model'} failed: {e}",
+                model=entry.name,
+                round_number=rnd.number,
+                error=type(e).__name__,
+                model_version=version,
+            )
+            continue
+        if failures:
+            ctx.event(
+                "fallback",
+                f"{entry.name}: submitting with {prepared.model_version or 'the newest model'} "
+                f"because {'; '.join(failures)}",
+                model=entry.name,
+                round_number=rnd.number,
+                notify=Kind.FALLBACK,
+                model_version=prepared.model_version,
+            )
+        return prepared
+    return Outcome.REJECTED if only_refused else Outcome.FAILED
+
+
+def _submit_csv(ctx: StepContext, entry: ModelEntry, rnd: RoundInfo, mode: str = "csv") -> Outcome:
+    prepared = _prepare(ctx, entry, rnd, candidate_versions(ctx.ledger, entry))
+    if isinstance(prepared, Outcome):
+        return prepared
+    start = ctx.ledger.begin_submission(
+        rnd.number, entry.name, prepared.sha256, model_version=prepared.model_version, mode=mode
+    )
+    if not start.created:  # another process got there first: honour its intent
+        return Outcome.DONE if start.submission.status == "confirmed" else Outcome.PENDING
+    intent = start.submission
+    try:
+        server_id = ctx.actions.upload(entry, prepared, rnd)
+    except SubmissionRejected as e:
+        return _after_refusal(ctx, entry, rnd, intent, e)
+    except TournamentError as e:
+        # The upload may or may not have arrived (a timeout after the server took it): ask.
+        log.warning("upload of %s for round %d failed: %s", entry.name, rnd.number, e)
+        settled = settle(ctx, intent)
+        if settled is None:
+            return Outcome.PENDING
+        if settled.status == "confirmed":
+            return Outcome.CONFIRMED
+        ctx.event(
+            "upload_failed",
+            f"{entry.name}: upload for round {rnd.number} failed: {e}",
+            model=entry.name,
+            round_number=rnd.number,
+            transient=isinstance(e, TransientTournamentError),
+        )
+        return Outcome.FAILED
+    ctx.ledger.confirm_submission(intent.id, server_id)
+    log.info("%s: round %d submission %s confirmed", entry.name, rnd.number, server_id)
+    return Outcome.CONFIRMED
+
+
+def _after_refusal(
+    ctx: StepContext, entry: ModelEntry, rnd: RoundInfo, intent: Submission, e: SubmissionRejected
+) -> Outcome:
+    settled = settle(ctx, intent)  # a refusal after the upload may still have left one behind
+    if settled is None:
+        return Outcome.PENDING
+    if settled.status == "confirmed":
+        return Outcome.CONFIRMED
+    if e.reason == "round_closed":
+        return Outcome.CLOSED
+    ctx.event(
+        "submission_rejected",
+        f"{entry.name}: round {rnd.number} submission refused: {e}",
+        model=entry.name,
+        round_number=rnd.number,
+        notify=Kind.SUBMISSION_REJECTED,
+        reason=e.reason,
+    )
+    return Outcome.REJECTED
+
+
+def _hosted(ctx: StepContext, entry: ModelEntry, rnd: RoundInfo) -> Outcome:
+    """Upload mode: record the run's submission, or submit a CSV when it is overdue."""
+    run = ctx.actions.hosted_run(entry, rnd)
+    if run.submission_id is not None:
+        start = ctx.ledger.begin_submission(
+            rnd.number, entry.name, run.pickle_sha256 or "", mode="upload"
+        )
+        if not start.created:  # confirmed already, or another process's intent
+            return Outcome.DONE if start.submission.status == "confirmed" else Outcome.PENDING
+        ctx.ledger.confirm_submission(start.submission.id, run.submission_id)
+        return Outcome.CONFIRMED
+    if run.failure is None and ctx.now() < ctx.deadline(rnd):
+        return Outcome.WAITING
+    why = run.failure or "no submission from its run by the submit deadline"
+    ctx.event(
+        "hosted_run_missing",
+        f"{entry.name}: the uploaded model made no submission for round {rnd.number} ({why}); "
+        "submitting its predictions as a CSV instead",
+        model=entry.name,
+        round_number=rnd.number,
+        notify=Kind.MISSED_ROUND,
+    )
+    return _submit_csv(ctx, entry, rnd, mode="csv")
+
+
+def process_round(ctx: StepContext, entry: ModelEntry, rnd: RoundInfo) -> Outcome:
+    """Bring ``entry``'s submission for the open round ``rnd`` one step closer to confirmed."""
+    live = ctx.ledger.submission_for(rnd.number, entry.name)
+    if live is not None and live.status == "confirmed":
+        return Outcome.DONE
+    if live is not None:
+        settled = settle(ctx, live)
+        if settled is None:
+            return Outcome.PENDING
+        if settled.status == "confirmed":
+            return Outcome.CONFIRMED
+    if not rnd.is_open(ctx.now()):
+        return Outcome.CLOSED
+    if entry.mode == "upload":
+        return _hosted(ctx, entry, rnd)
+    return _submit_csv(ctx, entry, rnd)
+
+
+__all__ = [
+    "PREDICTION_ERRORS",
+    "UNFINISHED",
+    "HostedRun",
+    "Outcome",
+    "Prepared",
+    "RoundActions",
+    "StepContext",
+    "candidate_versions",
+    "process_round",
+    "settle",
+]

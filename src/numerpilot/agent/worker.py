@@ -1,0 +1,371 @@
+"""The autopilot's loop: a thin worker around one readable pass.
+
+``Worker.run`` wakes, runs a pass when one is due, logs a heartbeat when one is due, and
+sleeps on the clock until the next of them. A pass (``run_pass``):
+
+1. asks the tournament for the current round (and the next one's open time) and records it;
+2. keeps every upload-mode model's pickle current;
+3. while the round is open, runs ``round_step.process_round`` for every configured model;
+4. notes closed rounds a model missed (once each, notified);
+5. retrains when due, but never while a submission of the open round is unfinished;
+6. pulls scores and payouts, then makes this round's stake decisions.
+
+The pass says when it wants the next one: soon while a submission is unfinished (never past
+the round's close), else when the tournament says the next round opens, or a poll interval
+when it does not say. Nothing is hard-coded to Numerai's weekly schedule. Waiting happens on
+the injected ``Clock``: real time, the demo's accelerated time, or a test's stepped time.
+
+SIGTERM/SIGINT call ``stop()``: the worker finishes the step it is in and exits; long sleeps
+are cut into naps so a stop is noticed quickly. ``run_once`` is the whole job once, for cron.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from numerpilot.agent import results, retrain
+from numerpilot.agent.ledger import Ledger, Submission
+from numerpilot.agent.notify import Kind, Notifier
+from numerpilot.agent.round_step import (
+    UNFINISHED,
+    Outcome,
+    RoundActions,
+    StepContext,
+    process_round,
+)
+from numerpilot.clock import Clock, utc
+from numerpilot.config import ModelEntry, Settings
+from numerpilot.errors import (
+    ConfigError,
+    CredentialsError,
+    ExitCode,
+    TournamentError,
+    TransientTournamentError,
+)
+from numerpilot.tournament.rounds import RoundInfo
+
+log = logging.getLogger(__name__)
+
+RETRY = timedelta(minutes=2)  # next try of an unfinished submission
+POLL = timedelta(minutes=15)  # when the tournament does not say when the next round opens
+SCORE_PULL = timedelta(hours=6)  # scores update once a day; a few pulls catch each soon
+THROTTLE = timedelta(seconds=5)  # never two passes closer than this
+RECENT_CLOSED_ROUNDS = 5  # closed rounds checked for a missed submission
+
+
+class State(StrEnum):
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+class AgentServices(RoundActions, results.ResultsSource, retrain.Trainer, Protocol):
+    """Everything the worker asks of the world beyond the ledger."""
+
+    def current_round(self) -> RoundInfo | None: ...
+
+    def upcoming_round(self) -> RoundInfo | None: ...
+
+    def ensure_pickle(self, entry: ModelEntry, model_version: str | None) -> str | None:
+        """Make the tournament run this model version's pickle; a note if it uploaded one."""
+        ...
+
+
+@dataclass
+class PassReport:
+    """What one pass did and when it wants the next."""
+
+    at: datetime
+    round: RoundInfo | None
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    next_pass: datetime | None = None
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def exit_code(self) -> ExitCode:
+        """For ``run --once``: 0 when nothing is left to do this round."""
+        if any(o is Outcome.REJECTED for o in self.outcomes.values()):
+            return ExitCode.REJECTED
+        if any(o in UNFINISHED for o in self.outcomes.values()):
+            return ExitCode.TRANSIENT
+        if self.errors:
+            return ExitCode.TOURNAMENT
+        return ExitCode.OK
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "at": self.at,
+            "round": None if self.round is None else self.round.number,
+            "round_open": None if self.round is None else self.round.is_open(self.at),
+            "outcomes": {k: v.value for k, v in self.outcomes.items()},
+            "next_pass": self.next_pass,
+            "errors": self.errors,
+            "notes": self.notes,
+            "exit_code": int(self.exit_code()),
+        }
+
+
+class Worker:
+    def __init__(
+        self,
+        settings: Settings,
+        ledger: Ledger,
+        notifier: Notifier,
+        services: AgentServices,
+        clock: Clock,
+        *,
+        nap: timedelta | None = None,
+        name: str = "worker",
+    ):
+        self.settings = settings
+        self.ledger = ledger
+        self.notifier = notifier
+        self.services = services
+        self.clock = clock
+        self.nap = nap  # the longest single sleep, so a stop is noticed (None: no limit)
+        self.name = name
+        self.state = State.STOPPED
+        self.models = list(settings.tournament.models)
+        self.ctx = StepContext(settings, ledger, notifier, services, clock)
+        self._next_pass: datetime | None = None
+        self._next_heartbeat: datetime | None = None
+        self._last_scores: datetime | None = None
+        self.passes = 0
+        if not self.models:
+            raise ConfigError(
+                "setting 'tournament.models': no model to take part with; add "
+                "[[tournament.models]] entries to numerpilot.toml"
+            )
+
+    def now(self) -> datetime:
+        return utc(self.clock.now())
+
+    def stop(self) -> None:
+        """Finish the current step, then leave ``run`` (safe from a signal handler)."""
+        self.state = State.STOPPED
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self, until: datetime | None = None) -> None:
+        """Work until ``stop()`` (or until the clock reaches ``until``)."""
+        self.state = State.RUNNING
+        self.reconcile()
+        self.heartbeat("started")
+        while self.state is State.RUNNING:
+            now = self.now()
+            if until is not None and now >= until:
+                break
+            if self._next_pass is None or now >= self._next_pass:
+                report = self.run_pass()
+                wanted = report.next_pass or now + POLL
+                self._next_pass = max(wanted, now + THROTTLE)
+            if self._next_heartbeat is None or now >= self._next_heartbeat:
+                self.heartbeat("running")
+            wake = min(self._next_pass, self._next_heartbeat or self._next_pass)
+            if until is not None:
+                wake = min(wake, until)
+            self._sleep_until(wake)
+        self.state = State.STOPPED
+        self.heartbeat("stopped")
+
+    def run_once(self) -> PassReport:
+        """One whole pass for cron or a webhook: settle, submit, scores, stakes."""
+        self.reconcile()
+        self._last_scores = None  # a single pass always pulls scores
+        report = self.run_pass()
+        self.heartbeat("once")
+        return report
+
+    def _sleep_until(self, wake: datetime) -> None:
+        remaining = (wake - self.now()).total_seconds()
+        while remaining > 0 and self.state is State.RUNNING:
+            step = remaining if self.nap is None else min(remaining, self.nap.total_seconds())
+            self.clock.sleep(step)
+            remaining = (wake - self.now()).total_seconds()
+
+    def heartbeat(self, state: str) -> None:
+        beat = self.ledger.heartbeat(state, agent=self.name)
+        self.notifier.notify(
+            Kind.HEARTBEAT,
+            f"{self.name} {state}: {self.passes} passes since start",
+            details={"state": state, "beats": beat.beats},
+        )
+        self._next_heartbeat = self.now() + timedelta(minutes=self.settings.agent.heartbeat_minutes)
+
+    def reconcile(self) -> list[Submission]:
+        """Settle intents a previous process left pending (after a crash or kill -9)."""
+        try:
+            settled = self.ledger.reconcile_pending(self.services.find_submission)
+        except TournamentError as e:
+            log.warning("cannot reconcile pending submissions yet: %s", e)
+            return []
+        for s in settled:
+            self.ledger.record_event(
+                "reconciled",
+                f"{s.model}: round {s.round_number} submission left pending is {s.status}",
+                model=s.model,
+                round_number=s.round_number,
+                details={"server_id": s.server_id},
+            )
+        return settled
+
+    # -- one pass --------------------------------------------------------------------------
+
+    def run_pass(self) -> PassReport:
+        self.passes += 1
+        report = PassReport(at=self.now(), round=None)
+        try:
+            self._pass(report)
+        except (CredentialsError, ConfigError):
+            raise  # a person must act: the worker stops with the message
+        except TournamentError as e:
+            report.errors.append(str(e))
+            self.ledger.record_event("pass_failed", str(e), details={"error": type(e).__name__})
+            log.warning("pass failed: %s", e)
+            report.next_pass = self.now() + RETRY
+        return report
+
+    def _pass(self, report: PassReport) -> None:
+        s = self.services
+        rnd = s.current_round()
+        report.round = rnd
+        if rnd is not None:
+            self.ledger.record_round(
+                rnd.number, rnd.open_time, rnd.close_staking_time, rnd.resolve_time
+            )
+        promoted = retrain.adopt(self.ledger, s, self._pinned())
+        self._keep_pickles(report, promoted.name if promoted else None)
+        if rnd is not None and rnd.is_open(self.now()):
+            for entry in self.models:
+                try:
+                    report.outcomes[entry.name] = process_round(self.ctx, entry, rnd)
+                except TournamentError as e:  # this model's step; the others still run
+                    report.outcomes[entry.name] = Outcome.FAILED
+                    report.errors.append(f"{entry.name}: {e}")
+                    log.warning("round %d step of %s failed: %s", rnd.number, entry.name, e)
+        self._note_missed()
+        unfinished = any(o in UNFINISHED for o in report.outcomes.values())
+        if not unfinished:
+            self._maybe_retrain(report)
+        self._results(report, rnd)
+        report.next_pass = self._plan(report, rnd, unfinished)
+
+    def _pinned(self) -> str | None:
+        pinned = {m.model for m in self.models if m.model}
+        return pinned.pop() if len(pinned) == 1 else None
+
+    def _keep_pickles(self, report: PassReport, promoted: str | None) -> None:
+        for entry in self.models:
+            if entry.mode != "upload":
+                continue
+            try:
+                note = self.services.ensure_pickle(entry, entry.model or promoted)
+            except TransientTournamentError as e:
+                report.errors.append(f"{entry.name}: pickle upload: {e}")
+                continue
+            except TournamentError as e:
+                report.errors.append(f"{entry.name}: pickle upload: {e}")
+                self.ctx.event(
+                    "pickle_failed",
+                    f"{entry.name}: the model pickle could not be made current: {e}",
+                    model=entry.name,
+                    notify=Kind.SUBMISSION_REJECTED,
+                )
+                continue
+            if note:
+                report.notes.append(note)
+
+    def _note_missed(self) -> None:
+        noted = {(e.model, e.round_number) for e in self.ledger.events(kind="missed_round")}
+        recent = {r.number for r in self.ledger.rounds(limit=RECENT_CLOSED_ROUNDS)}
+        for entry in self.models:
+            for number in self.ledger.missed_rounds(entry.name):
+                if number in recent and (entry.name, number) not in noted:
+                    self.ctx.event(
+                        "missed_round",
+                        f"{entry.name}: round {number} closed without a confirmed submission",
+                        model=entry.name,
+                        round_number=number,
+                        notify=Kind.MISSED_ROUND,
+                    )
+
+    def _maybe_retrain(self, report: PassReport) -> None:
+        try:
+            offered = self.services.offered_versions()
+        except TournamentError as e:
+            log.info("cannot list dataset versions: %s", e)
+            offered = []
+        due = retrain.retrain_due(self.ledger, self.settings, self.now(), offered)
+        if due is None:
+            return
+        before = self.ledger.promoted_model_version()
+        after = retrain.retrain(
+            self.ledger, self.notifier, self.services, self.settings, due, self.clock
+        )
+        if after is not None and (before is None or after.name != before.name):
+            report.notes.append(f"promoted {after.name}")
+
+    def _results(self, report: PassReport, rnd: RoundInfo | None) -> None:
+        now = self.now()
+        if self._last_scores is not None and now - self._last_scores < SCORE_PULL:
+            return
+        performances = {}
+        for entry in self.models:
+            try:
+                performances[entry.name] = self.services.performances(entry.name)
+            except TransientTournamentError as e:
+                report.errors.append(f"{entry.name}: scores: {e}")
+                return
+            results.record_performances(self.ledger, entry.name, performances[entry.name])
+        self._last_scores = now
+        if rnd is not None and now >= rnd.open_time:
+            results.decide_stakes(
+                self.ledger,
+                self.notifier,
+                self.services,
+                self.settings,
+                rnd.number,
+                performances,
+            )
+
+    def _plan(self, report: PassReport, rnd: RoundInfo | None, unfinished: bool) -> datetime:
+        """When the next pass should run."""
+        now = self.now()
+        wakes: list[datetime] = []
+        if rnd is not None and rnd.is_open(now) and unfinished:
+            wakes += [now + RETRY, rnd.close_staking_time]
+            if any(o is Outcome.WAITING for o in report.outcomes.values()):
+                wakes.append(self.ctx.deadline(rnd))  # the fallback must not come late
+        else:
+            wakes.append(self._next_open(rnd, now))
+        if self._last_scores is not None:
+            wakes.append(self._last_scores + SCORE_PULL)
+        return max(now, min(wakes))
+
+    def _next_open(self, rnd: RoundInfo | None, now: datetime) -> datetime:
+        """When the tournament says the next round opens; a poll when it does not say."""
+        if rnd is not None and rnd.open_time > now:  # announced but not open yet
+            return rnd.open_time
+        try:
+            upcoming = self.services.upcoming_round()
+        except TournamentError as e:
+            log.info("cannot ask when the next round opens: %s", e)
+            upcoming = None
+        if upcoming is not None and upcoming.open_time > now:
+            return upcoming.open_time
+        return now + POLL
+
+
+__all__ = [
+    "POLL",
+    "RETRY",
+    "SCORE_PULL",
+    "THROTTLE",
+    "AgentServices",
+    "PassReport",
+    "State",
+    "Worker",
+]
