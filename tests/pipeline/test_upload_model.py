@@ -4,6 +4,7 @@ at the next round open, its output becoming the model's submission."""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from datetime import timedelta
@@ -13,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from numerpilot.cli import main
 from numerpilot.clock import SteppedClock
 from numerpilot.data.load import load_dataset
-from numerpilot.errors import CheckFailed
+from numerpilot.errors import CheckFailed, ExitCode
 from numerpilot.models.ensemble import predict_frame
 from numerpilot.models.store import load_model
 from numerpilot.pipeline import upload_model as upload_module
@@ -136,3 +138,54 @@ def test_a_failed_preflight_uploads_nothing(
                 runtime_cache=runtime_cache_dir,
             )
         assert list_pickles(client, model_id(client, "demo_upload")) == []
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    return int(info.value.code or 0), capsys.readouterr().out
+
+
+def test_preflight_command_names_the_python_a_foreign_pickle_needs(
+    tmp_path: Path, demo_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = demo_data_dir / "v5.3" / "live.parquet"
+    foreign = Path(__file__).parents[1] / "runtime" / "data" / "cloudpickle_py313.pkl"
+    args = ["--project", str(tmp_path), "preflight", str(foreign), "--live", str(live)]
+    code, output = run_cli([*args, "--image", "numerai_predict_py_3_11", "--json"], capsys)
+    report = json.loads(output)
+    assert code == ExitCode.BLOCKED
+    assert report["reason"] == "foreign_bytecode"
+    assert "use image numerai_predict_py_3_13" in report["message"]
+
+
+def test_upload_model_command_dry_run(
+    local: RunningSim,
+    models_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "numerpilot.toml").write_text(
+        f'models_dir = "{models_dir}"\n[data]\nversion = "v5.3"\n'
+        '[[tournament.models]]\nname = "demo_upload"\nmode = "upload"\nmodel = "tiny"\n'
+    )
+    monkeypatch.setenv("NUMERAI_PUBLIC_ID", local.demo.public_id)
+    monkeypatch.setenv("NUMERAI_SECRET_KEY", local.demo.secret_key)
+    args = [
+        "--project",
+        str(project),
+        "--api-url",
+        local.url,
+        "upload-model",
+        "--dry-run",
+        "--json",
+    ]
+    code, output = run_cli(args, capsys)
+    result = json.loads(output)
+    assert code == ExitCode.OK
+    assert result["model"] == "demo_upload" and result["preflight"]["ok"] is True
+    assert result["uploaded"] is False and result["pickle"] is None
+    assert local.demo.secret_key not in output

@@ -19,7 +19,7 @@ import pandas as pd
 from numerpilot.config import Settings
 from numerpilot.credentials import Credentials
 from numerpilot.data.load import load_dataset
-from numerpilot.errors import CheckFailed
+from numerpilot.errors import CheckFailed, CredentialsError, DataError
 from numerpilot.fsutil import sha256_file
 from numerpilot.models.store import StoredModel
 from numerpilot.pipeline.submission_checks import read_checked_csv, write_predictions_csv
@@ -115,8 +115,15 @@ def upload_model(
     entry = tournament_model(settings, model, "upload")
     stored = stored_model(settings, entry)
     image = IMAGES[DEFAULT_IMAGE]  # the pickle is portable: the default image is as good as any
-    image_choice = select_docker_image(docker_images(client), image.python)
-    version_choice = select_data_version(data_versions(client), stored.data_version)
+    notes = []
+    if client.has_credentials:
+        image_choice = select_docker_image(docker_images(client), image.python)
+        version_choice = select_data_version(data_versions(client), stored.data_version)
+    elif dry_run:
+        image_choice, version_choice = (image.name, ""), (stored.data_version, "")
+        notes.append("no API key: image and data version not checked with the tournament")
+    else:
+        raise CredentialsError("uploading a model needs Numerai API keys (NUMERAI_PUBLIC_ID ...)")
     folder = refresh_live(settings, client if download else None, stored.data_version)
 
     with tempfile.TemporaryDirectory(prefix="numerpilot-upload-") as work:
@@ -150,6 +157,7 @@ def upload_model(
             preflight=run.report,
             dry_run=dry_run,
             kept=out is not None,
+            notes=notes,
         )
         if dry_run:
             result.notes.append("dry run: built and pre-flighted, not uploaded")
@@ -165,4 +173,41 @@ def upload_model(
     return result
 
 
-__all__ = ["UploadModelResult", "portable_model", "upload_model"]
+def preflight_file(
+    settings: Settings,
+    pickle_path: Path,
+    *,
+    live: Path | None = None,
+    benchmark: Path | None = None,
+    image: str | None = None,
+    limits: Limits | None = None,
+    on_build: Callable[[str], None] | None = None,
+) -> PreflightReport:
+    """Run any pickle through the emulator on the project's live data (or the given files)."""
+    if live is None:
+        version = settings.data.version or _newest_local_version(settings.data_dir)
+        live = settings.data_dir / version / "live.parquet"
+    if benchmark is None:
+        benchmark = live.with_name("live_benchmark_models.parquet")
+    for path in (pickle_path, live, benchmark):
+        if not path.exists():
+            raise DataError(f"{path} does not exist", path=str(path))
+    return run_pickle(
+        pickle_path, live, benchmark, image=image, limits=limits, on_build=on_build
+    ).report
+
+
+def _newest_local_version(data_dir: Path) -> str:
+    found = sorted(
+        (p.parent.name for p in data_dir.glob("v*/live.parquet")),
+        key=lambda v: tuple(int(x) for x in v.lstrip("v").split(".") if x.isdigit()),
+    )
+    if not found:
+        raise DataError(
+            f"no live data under {data_dir}; run 'numerpilot data download' or pass --live",
+            path=str(data_dir),
+        )
+    return found[-1]
+
+
+__all__ = ["UploadModelResult", "portable_model", "preflight_file", "upload_model"]

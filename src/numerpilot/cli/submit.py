@@ -1,0 +1,175 @@
+"""Submission commands: ``submit``, ``upload-model``, ``preflight``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from numerpilot.cli._common import JsonOption, err, out, print_json, state
+from numerpilot.clock import SystemClock
+from numerpilot.config import Settings
+from numerpilot.credentials import install_redaction, load_credentials
+from numerpilot.errors import CheckFailed
+from numerpilot.pipeline.submit import submit as submit_predictions
+from numerpilot.pipeline.upload_model import preflight_file
+from numerpilot.pipeline.upload_model import upload_model as upload_pickle
+from numerpilot.runtime import PreflightReport
+from numerpilot.tournament.client import TournamentClient
+
+ModelArgument = Annotated[
+    str | None,
+    typer.Argument(help="Tournament model name (default: the first configured for this mode)."),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Do everything but the upload.")]
+NoDownload = Annotated[
+    bool, typer.Option("--no-download", help="Use the live data on disk; do not refresh it.")
+]
+
+
+def _client(ctx: typer.Context) -> tuple[TournamentClient, Settings]:
+    settings = state(ctx).settings()
+    credentials = load_credentials()
+    if credentials is not None:
+        install_redaction(credentials)
+    clock = SystemClock()
+    return TournamentClient.from_settings(settings, credentials=credentials, clock=clock), settings
+
+
+def _report_rows(report: PreflightReport) -> list[tuple[str, str]]:
+    rows = [
+        ("result", "[green]passed[/]" if report.ok else f"[red]failed: {report.reason}[/]"),
+        ("image", f"{report.image} (Python {report.python or '?'})"),
+        ("bytecode", report.bytecode),
+        ("wall time", f"{report.wall_seconds:.1f} s"),
+        ("peak memory", f"{report.peak_rss_bytes / 2**20:.0f} MiB"),
+        ("rows", str(report.rows)),
+    ]
+    if report.message:
+        rows.append(("detail", report.message))
+    return rows
+
+
+def _table(title: str, rows: list[tuple[str, str]]) -> None:
+    table = Table(title=title, show_header=False)
+    for key, value in rows:
+        table.add_row(key, value)
+    out.print(table)
+
+
+def submit(
+    ctx: typer.Context,
+    model: ModelArgument = None,
+    dry_run: DryRun = False,
+    predictions: Annotated[
+        Path | None,
+        typer.Option(
+            "--predictions", help="Submit this file instead of predicting with the model."
+        ),
+    ] = None,
+    no_download: NoDownload = False,
+    json: JsonOption = False,
+) -> None:
+    """Predict live, check (Numerai's rules and sanity checks), upload and confirm."""
+    client, settings = _client(ctx)
+    with client:
+        result = submit_predictions(
+            settings,
+            client=client,
+            clock=client.transport.clock,
+            model=model,
+            predictions_file=predictions,
+            dry_run=dry_run,
+            download=not no_download,
+        )
+    if json:
+        print_json(result.as_dict())
+        return
+    rows = [
+        (c.name, f"{c.status} {'' if c.value is None else f'{c.value:.3f}'} {c.detail}")
+        for c in result.checks
+    ]
+    rows.append(("file", f"{result.csv_path} ({result.rows} rows)"))
+    if result.receipt is not None:
+        rows.append(
+            (
+                "uploaded",
+                f"{result.receipt.submission_id} (confirmed, {result.receipt.attempts} try)",
+            )
+        )
+    else:
+        rows.append(("uploaded", "no (dry run)"))
+    _table(f"{result.model}, round {result.round_number}", rows)
+
+
+def upload_model(
+    ctx: typer.Context,
+    model: ModelArgument = None,
+    dry_run: DryRun = False,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Keep the built pickle at this path.")
+    ] = None,
+    no_download: NoDownload = False,
+    json: JsonOption = False,
+) -> None:
+    """Build the model's portable pickle, pre-flight it as Numerai runs it, upload, confirm."""
+    client, settings = _client(ctx)
+    with client:
+        result = upload_pickle(
+            settings,
+            client=client,
+            model=model,
+            out=out_file,
+            dry_run=dry_run,
+            download=not no_download,
+            on_build=lambda message: err.print(f"[dim]{message}[/]"),
+        )
+    if json:
+        print_json(result.as_dict())
+        return
+    rows = _report_rows(result.preflight)
+    rows += [("pickle", f"{result.size_bytes / 2**20:.1f} MiB sha256 {result.sha256[:12]}")]
+    rows += [("data version", result.data_version)]
+    if result.kept:
+        rows.append(("kept at", str(result.pickle_path)))
+    rows.append(("uploaded", result.receipt.upload_id if result.receipt else "no (dry run)"))
+    _table(f"{result.model} ({result.stored_model})", rows)
+
+
+def preflight(
+    ctx: typer.Context,
+    pickle_file: Annotated[Path, typer.Argument(help="Any model pickle (.pkl).")],
+    live: Annotated[
+        Path | None, typer.Option(help="Live parquet (default: the project's).")
+    ] = None,
+    benchmark: Annotated[Path | None, typer.Option(help="Live benchmark parquet.")] = None,
+    image: Annotated[
+        str | None, typer.Option(help="Runtime image (default: the one the pickle needs).")
+    ] = None,
+    json: JsonOption = False,
+) -> None:
+    """Run a pickle as Numerai's runtime does (pinned packages, 1 CPU, 4 GB, 10 min)."""
+    settings = state(ctx).settings()
+    with err.status("pre-flight: running the pickle as Numerai does"):
+        report = preflight_file(
+            settings,
+            pickle_file,
+            live=live,
+            benchmark=benchmark,
+            image=image,
+            on_build=lambda message: err.print(f"[dim]{message}[/]"),
+        )
+    if json:
+        print_json(report.as_dict())
+    else:
+        _table(str(pickle_file), _report_rows(report))
+    if not report.ok:
+        raise CheckFailed(f"pre-flight failed ({report.reason}): {report.message}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(submit)
+    app.command("upload-model")(upload_model)
+    app.command()(preflight)
