@@ -17,6 +17,7 @@ from numerpilot.cli import data as data_commands
 from numerpilot.cli import models as models_commands
 from numerpilot.cli import project as project_commands
 from numerpilot.cli import sim as sim_commands
+from numerpilot.cli import submit as submit_commands
 from numerpilot.cli import validate as validate_commands
 from numerpilot.cli._common import CliState, err
 from numerpilot.errors import ExitCode, NumerpilotError
@@ -70,6 +71,7 @@ for module in (
     sim_commands,
     validate_commands,
     models_commands,
+    submit_commands,
 ):
     module.register(app)
 
