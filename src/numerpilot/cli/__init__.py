@@ -98,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted; whatever was written is complete or discarded")
         sys.exit(130)
+    if code == 130:  # typer turns Ctrl-C inside a command into exit code 130 itself
+        err.print("interrupted; whatever was written is complete or discarded")
     sys.exit(code if isinstance(code, int) else int(ExitCode.OK))
 
 
