@@ -24,8 +24,10 @@ from numerpilot.pipeline import upload_model as upload_module
 from numerpilot.pipeline.upload_model import portable_model, upload_model
 from numerpilot.runtime import Limits, model_runner, portable_pickle_bytes, scan_pickle
 from numerpilot.sim.config import DataConfig, SimConfig
+from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
 from numerpilot.tournament.submissions import list_pickles, list_submissions, model_id
+from numerpilot.tournament.submissions import upload_model as upload_pickle
 from tests.pipeline.submit_world import project_settings, sim_client, train_tiny
 
 pytestmark = pytest.mark.slow
@@ -189,3 +191,39 @@ def test_upload_model_command_dry_run(
     assert result["model"] == "demo_upload" and result["preflight"]["ok"] is True
     assert result["uploaded"] is False and result["pickle"] is None
     assert local.demo.secret_key not in output
+
+
+def test_a_lost_model_upload_is_noticed_and_redone(
+    tmp_path: Path, demo_data_dir: Path, models_dir: Path
+) -> None:
+    faults = FaultConfig(
+        seed=3,
+        endpoints={
+            "upload": EndpointFaults(error_rate=0.3),
+            "createComputePickleUpload": EndpointFaults(drop_rate=0.5),
+        },
+    )
+    pickle_path = tmp_path / "model.pkl"
+    pickle_path.write_bytes(portable_pickle_bytes(portable_model(load_model(models_dir / "tiny"))))
+    with (
+        run_sim(
+            tmp_path / "sim" / "sim.db",
+            clock=SteppedClock(DEFAULT_START),
+            config=SimConfig(data=DataConfig(live_rows=200)),
+            faults=faults,
+            datasets_dir=demo_data_dir,
+        ) as running,
+        sim_client(running) as client,
+    ):
+        started = running.clock.now()
+        receipt = upload_pickle(
+            client,
+            model_name="demo_upload",
+            pickle_path=pickle_path,
+            data_version=("v5.3", ""),
+            docker_image=("numerai_predict_py_3_11", ""),
+        )
+        listed = list_pickles(client, model_id(client, "demo_upload"))
+    assert receipt.attempts >= 2  # the seeded faults hit the first try
+    assert [p["id"] for p in listed] == [receipt.upload_id]
+    assert running.clock.now() > started

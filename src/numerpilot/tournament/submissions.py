@@ -176,15 +176,15 @@ def _retry(
     what: str,
     attempt: Callable[[int], T],
     *,
-    deadline: datetime | None,
-    on_deadline: Callable[[str], Exception],
+    deadline: datetime | None = None,
+    on_deadline: Callable[[str], Exception] | None = None,
 ) -> T:
     """``attempt(n)`` until it succeeds, backing off on the client's clock after a transient
     failure; never sleeps past ``deadline``."""
     clock = client.transport.clock
     tries = 0
     while True:
-        if deadline is not None and clock.now() >= deadline:
+        if deadline is not None and on_deadline is not None and clock.now() >= deadline:
             raise on_deadline("before the first try")
         tries += 1
         try:
@@ -193,7 +193,8 @@ def _retry(
             if tries > client.transport.retries:
                 raise TransientTournamentError(f"{what}: {e} (gave up after {tries} tries)") from e
             delay = backoff_seconds(tries - 1)
-            if deadline is not None and (deadline - clock.now()).total_seconds() <= delay:
+            closing = deadline is not None and (deadline - clock.now()).total_seconds() <= delay
+            if closing and on_deadline is not None:
                 raise on_deadline(f"after {tries} tries; last error: {e}") from e
             log.warning("%s failed (%s); retry in %.0f s", what, e, delay)
             clock.sleep(delay)
@@ -314,10 +315,7 @@ def upload_model(
             attempts=tries,
         )
 
-    def never(detail: str) -> Exception:  # pragma: no cover - no deadline for model uploads
-        return TournamentError(detail)
-
-    return _retry(client, what, attempt, deadline=None, on_deadline=never)
+    return _retry(client, what, attempt)
 
 
 __all__ = [
