@@ -12,14 +12,12 @@ import json
 import shutil
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from scipy.special import ndtri
 
 from numerpilot import __version__
@@ -27,17 +25,16 @@ from numerpilot.clock import monotonic
 from numerpilot.data.schema import (
     DATA_TYPE_COLUMN,
     ERA_COLUMN,
-    ID_COLUMN,
     LIVE_ERA,
     META_MODEL_COLUMN,
     PREDICTION_COLUMN,
     target_horizon,
     version_spec,
 )
+from numerpilot.data.synth_files import Sinks, frame_schema
 from numerpilot.data.synth_layout import SCALE_NAMES, era_label, feature_counts, scale_spec
 from numerpilot.data.synth_world import EraData, EraState, SyntheticWorld
 from numerpilot.errors import DataError
-from numerpilot.fsutil import atomic_path
 
 ProgressCallback = Callable[[int, int], None]
 """Called after each era with (rows written, rows in total)."""
@@ -119,121 +116,11 @@ def estimate_bytes(version: str = "v5.3", scale: str = "demo") -> int:
     return int(rows * per_row)
 
 
-# -- sinks --------------------------------------------------------------------------------
-
-
-def _schema(columns: list[tuple[str, pa.DataType]]) -> pa.Schema:
-    """A schema for a frame indexed by ``id``, with pandas metadata so pandas restores it."""
-    sample: dict[str, Any] = {}
-    for name, dtype in columns:
-        if pa.types.is_string(dtype):
-            sample[name] = np.array(["x"], dtype=object)
-        else:
-            sample[name] = np.zeros(1, dtype=dtype.to_pandas_dtype())
-    frame = pd.DataFrame(sample, index=pd.Index(["n000000000000000"], name=ID_COLUMN))
-    schema = pa.Schema.from_pandas(frame, preserve_index=True)
-    assert schema.names[-1] == ID_COLUMN
-    return schema
-
-
-class _ParquetSink:
-    """Rows arrive era by era and leave as row groups of whole eras."""
-
-    def __init__(self, path: Path, schema: pa.Schema, row_group_rows: int):
-        self.path = path
-        self.schema = schema
-        self.row_group_rows = row_group_rows
-        self.rows = 0
-        self.eras = 0
-        self._batches: list[pa.RecordBatch] = []
-        self._buffered = 0
-        self._writer = pq.ParquetWriter(
-            path,
-            schema,
-            # Statistics on the era column let readers skip row groups by era; on thousands
-            # of feature columns they would only bloat the footer.
-            write_statistics=[c for c in (ERA_COLUMN, DATA_TYPE_COLUMN) if c in schema.names],
-        )
-
-    def add(self, arrays: list[pa.Array]) -> None:
-        batch = pa.RecordBatch.from_arrays(arrays, schema=self.schema)
-        self._batches.append(batch)
-        self._buffered += batch.num_rows
-        self.rows += batch.num_rows
-        self.eras += 1
-        if self._buffered >= self.row_group_rows:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._batches:
-            table = pa.Table.from_batches(self._batches, schema=self.schema)
-            self._writer.write_table(table, row_group_size=table.num_rows)
-            self._batches, self._buffered = [], 0
-
-    def close(self) -> None:
-        self.flush()
-        self._writer.close()
-
-
-class _CsvSink:
-    """``id,prediction`` lines, era by era."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.rows = 0
-        self.eras = 0
-        self._fh: IO[str] = path.open("w", encoding="utf-8", newline="")
-        self._fh.write(f"{ID_COLUMN},{PREDICTION_COLUMN}\n")
-
-    def add(self, ids: np.ndarray, values: np.ndarray) -> None:
-        frame = pd.DataFrame({PREDICTION_COLUMN: values}, index=pd.Index(ids, name=ID_COLUMN))
-        frame.to_csv(self._fh, header=False, lineterminator="\n")
-        self.rows += len(ids)
-        self.eras += 1
-
-    def close(self) -> None:
-        self._fh.close()
-
-
-@dataclass
-class _Sinks:
-    """The open files of one dataset, each writing to a temporary name until the end."""
-
-    stack: ExitStack
-    version_dir: Path
-    row_group_rows: int
-    parquet: dict[str, _ParquetSink] = field(default_factory=dict)
-    csv: dict[str, _CsvSink] = field(default_factory=dict)
-
-    def _tmp(self, name: str) -> Path:
-        tmp = self.stack.enter_context(atomic_path(self.version_dir / name))
-        tmp.chmod(0o644)  # readable like a downloaded file, not private like a temp file
-        return tmp
-
-    def open_parquet(self, name: str, schema: pa.Schema) -> _ParquetSink:
-        tmp = self._tmp(name)
-        sink = _ParquetSink(tmp, schema, self.row_group_rows)
-        self.stack.callback(sink.close)
-        self.parquet[name] = sink
-        return sink
-
-    def open_csv(self, name: str) -> _CsvSink:
-        tmp = self._tmp(name)
-        sink = _CsvSink(tmp)
-        self.stack.callback(sink.close)
-        self.csv[name] = sink
-        return sink
-
-    def text(self, name: str, content: str) -> None:
-        tmp = self._tmp(name)
-        tmp.write_text(content, encoding="utf-8")
-
-
 # -- the dataset ----------------------------------------------------------------------------
 
 
 class _DatasetWriter:
-    def __init__(self, world: SyntheticWorld, sinks: _Sinks):
+    def __init__(self, world: SyntheticWorld, sinks: Sinks):
         self.world = world
         self.sinks = sinks
         names = world.target_names
@@ -245,13 +132,13 @@ class _DatasetWriter:
             *((n, pa.int8()) for n in world.feature_names),
             *((t, pa.float32()) for t in names),
         ]
-        main = _schema(main_cols)
-        bench = _schema(
+        main = frame_schema(main_cols)
+        bench = frame_schema(
             [(ERA_COLUMN, pa.string()), *((b, pa.float32()) for b in world.benchmark_names)]
         )
-        example = _schema([(PREDICTION_COLUMN, pa.float32())])
-        oracle = _schema([(PREDICTION_COLUMN, pa.float64())])
-        meta = _schema([(ERA_COLUMN, pa.string()), (META_MODEL_COLUMN, pa.float32())])
+        example = frame_schema([(PREDICTION_COLUMN, pa.float32())])
+        oracle = frame_schema([(PREDICTION_COLUMN, pa.float64())])
+        meta = frame_schema([(ERA_COLUMN, pa.string()), (META_MODEL_COLUMN, pa.float32())])
         s = sinks
         self.train = s.open_parquet("train.parquet", main)
         self.validation = s.open_parquet("validation.parquet", main)
@@ -409,7 +296,7 @@ def write_dataset(
             progress(done, total)
 
     with ExitStack() as stack:
-        sinks = _Sinks(stack, version_dir, sc.row_group_rows)
+        sinks = Sinks(stack, version_dir, sc.row_group_rows)
         writer = _DatasetWriter(world, sinks)
         for era_index in range(1, sc.train_eras + 1):
             d = world.make_era(era_index)

@@ -24,12 +24,9 @@ dataset's last one (the local tournament's future live eras), can be drawn in an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
-from functools import cache
 
 import numpy as np
 from scipy.special import ndtr
-from threadpoolctl import ThreadpoolController
 
 from numerpilot.data.schema import VersionSpec, version_spec
 from numerpilot.data.synth_layout import (
@@ -39,6 +36,7 @@ from numerpilot.data.synth_layout import (
     feature_layout,
     scale_spec,
 )
+from numerpilot.data.synth_random import Stream, blas, percentile_rank, seeded, stock_ids
 
 # Variance shares of a 20-day outcome; the rest is noise. With these the oracle's per-era
 # numerai_corr is about 0.11 and a LightGBM model on the demo data reaches about 0.04
@@ -60,21 +58,6 @@ _BENCH_REGIME, _BENCH_NOISE = 0.3, 2.0
 _EXAMPLE_REGIME, _EXAMPLE_NOISE = 0.3, 2.2
 _META_REGIME, _META_NOISE = 0.6, 1.4
 _CALIBRATION_ROWS = 12_000
-
-
-class _Stream(IntEnum):
-    """Independent random streams: ``SeedSequence([seed, stream, ...])``.
-
-    Streams 1 and 6 belong to ``synth_layout`` (feature sets, row counts).
-    """
-
-    STRUCTURE = 2
-    CALIBRATION = 3
-    ERA = 4
-    WEEK = 5
-    REGIME = 7
-    MISSING = 8
-    IDS = 9
 
 
 @dataclass(frozen=True)
@@ -105,46 +88,6 @@ class EraData:
     @property
     def n_rows(self) -> int:
         return len(self.ids)
-
-
-@cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()
-
-
-def _rng(*key: int) -> np.random.Generator:
-    return np.random.default_rng(np.random.SeedSequence([int(k) for k in key]))
-
-
-def _percentile_rank(x: np.ndarray) -> np.ndarray:
-    """Ranks mapped into (0, 1); ``x`` is continuous, so ties do not occur."""
-    n = len(x)
-    ranks = np.empty(n, dtype=np.float32)
-    ranks[np.argsort(x)] = (np.arange(n, dtype=np.float32) + np.float32(0.5)) / np.float32(n)
-    return ranks
-
-
-_MASK60 = np.uint64((1 << 60) - 1)
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
-def _ids(seed: int, era_index: int, n: int) -> np.ndarray:
-    """Ids ``n`` + 15 hex digits: a keyed bijection of (era, row), so ids never repeat."""
-    key = _rng(seed, _Stream.IDS).integers(0, 1 << 60, size=3, dtype=np.uint64)
-    x = (np.uint64(era_index) << np.uint64(20)) + np.arange(n, dtype=np.uint64)
-    x = x ^ key[0]
-    # Each step is a bijection of [0, 2**60): odd multiplier mod 2**60, xor-shift, xor.
-    x = (x * np.uint64(0x9E3779B97F4A7C15)) & _MASK60
-    x ^= x >> np.uint64(29)
-    x = (x * np.uint64(0xBF58476D1CE4E5B9)) & _MASK60
-    x ^= x >> np.uint64(31)
-    x ^= key[1]
-    x = (x * (key[2] | np.uint64(1))) & _MASK60
-    x ^= x >> np.uint64(27)
-    shifts = np.arange(56, -1, -4, dtype=np.uint64)
-    digits = _HEX[((x[:, None] >> shifts) & np.uint64(15)).astype(np.intp)]
-    chars = np.concatenate([np.full((n, 1), ord("n"), dtype=np.uint8), digits], axis=1)
-    return np.ascontiguousarray(chars).view("S16").ravel().astype("U16")
 
 
 @dataclass(frozen=True)
@@ -182,8 +125,8 @@ class SyntheticWorld:
         self.target_names: list[str] = list(self.spec.targets)
         self.benchmark_names: list[str] = list(self.spec.benchmark_columns)
         self.row_counts = era_row_counts(self.scale, self.seed)
-        self._build(_rng(self.seed, _Stream.STRUCTURE, len(self.feature_names)))
-        with _blas().limit(limits=1, user_api="blas"):
+        self._build(seeded(self.seed, Stream.STRUCTURE, len(self.feature_names)))
+        with blas().limit(limits=1, user_api="blas"):
             self._calibrate()
 
     # -- structure ---------------------------------------------------------------------
@@ -276,7 +219,7 @@ class SyntheticWorld:
         )
 
         # Regimes: two sign processes with stretches of 40-160 eras.
-        reg = _rng(self.seed, _Stream.REGIME)
+        reg = seeded(self.seed, Stream.REGIME)
         count = MAX_ERA_INDEX // 40 + 2
         self._regime_ends = np.cumsum(reg.integers(40, 161, size=(2, count)), axis=1)
         self._regime_first = reg.choice([-1.0, 1.0], size=2)
@@ -301,7 +244,7 @@ class SyntheticWorld:
             raise ValueError(f"era index must be within 1..{MAX_ERA_INDEX}, got {era_index}")
 
     def _week(self, week: int) -> np.ndarray:
-        return _rng(self.seed, _Stream.WEEK, week).standard_normal(self.n_factors)
+        return seeded(self.seed, Stream.WEEK, week).standard_normal(self.n_factors)
 
     def era_state(self, era_index: int) -> EraState:
         """The hidden state of ``era_index``: regime signs and factor returns."""
@@ -320,7 +263,7 @@ class SyntheticWorld:
         """Features set to 2 in every row of ``era_index`` (Numerai's missing marker)."""
         self._check_era(era_index)
         late = np.flatnonzero(self._late_start > era_index)
-        rng = _rng(self.seed, _Stream.MISSING, era_index)
+        rng = seeded(self.seed, Stream.MISSING, era_index)
         f = len(self.feature_names)
         sporadic = rng.choice(f, min(f, rng.poisson(self._sporadic_missing)), replace=False)
         return np.union1d(late, sporadic).astype(np.intp)
@@ -330,7 +273,7 @@ class SyntheticWorld:
         self._check_era(era_index)
         if era_index <= self.scale.eras:
             return int(self.row_counts[era_index - 1])
-        jitter = _rng(self.seed, _Stream.ERA, era_index, 1).uniform(-0.015, 0.015)
+        jitter = seeded(self.seed, Stream.ERA, era_index, 1).uniform(-0.015, 0.015)
         return round(self.scale.live_rows * (1 + jitter))
 
     # -- drawing -------------------------------------------------------------------------
@@ -379,7 +322,7 @@ class SyntheticWorld:
         return alpha20, alpha60
 
     def _draw(self, era_index: int, n: int, missing: np.ndarray, state: EraState) -> _Draw:
-        ss = np.random.SeedSequence([self.seed, _Stream.ERA, era_index])
+        ss = np.random.SeedSequence([self.seed, Stream.ERA, era_index])
         r_features, r_noise = (np.random.default_rng(s) for s in ss.spawn(2))
         x = self._features(r_features, n)
         x[missing] = 2
@@ -428,7 +371,7 @@ class SyntheticWorld:
 
     def _calibrate(self) -> None:
         """Scale every component to unit variance on a large sample of one era."""
-        rng = _rng(self.seed, _Stream.CALIBRATION)
+        rng = seeded(self.seed, Stream.CALIBRATION)
         x = self._features(rng, _CALIBRATION_ROWS)
         z_all = x.astype(np.float32) - 2
         z = z_all[self._informative]
@@ -460,7 +403,7 @@ class SyntheticWorld:
         missing = self.missing_features(era_index)
         # The products here are small and many; BLAS threads spinning on a shared machine make
         # them several times slower than one thread.
-        with _blas().limit(limits=1, user_api="blas"):
+        with blas().limit(limits=1, user_api="blas"):
             draw = self._draw(era_index, n, missing, state)
         targets = self._bin_targets(draw.outcomes)
         oracle = self._oracle(draw.signal, draw.outcomes[self._target_rows[0]])
@@ -468,7 +411,7 @@ class SyntheticWorld:
         preds = self._model_predictions(draw, era_index)
         return EraData(
             era_index=era_index,
-            ids=_ids(self.seed, era_index, n),
+            ids=stock_ids(self.seed, era_index, n),
             features=draw.features.T,
             targets=targets.T,
             oracle=oracle,
@@ -492,14 +435,14 @@ class SyntheticWorld:
         return np.asarray(0.25 * ndtr((signal[:, None] - edges[None, :]) / sd).sum(axis=1))
 
     def _hide_targets(self, targets: np.ndarray, era_index: int) -> None:
-        rng = _rng(self.seed, _Stream.MISSING, era_index, 1)
+        rng = seeded(self.seed, Stream.MISSING, era_index, 1)
         holes = rng.random(targets.shape) < self._nan_rate[:, None]
         holes[self._target_start > era_index] = True
         targets[holes] = np.nan
 
     def _model_predictions(self, draw: _Draw, era_index: int) -> np.ndarray:
         """Benchmark columns, the example model and the meta model, each ranked into (0, 1)."""
-        rng = _rng(self.seed, _Stream.ERA, era_index, 2)
+        rng = seeded(self.seed, Stream.ERA, era_index, 2)
         n = draw.signal.shape[0]
         shared = draw.model_noise
 
@@ -508,7 +451,7 @@ class SyntheticWorld:
             known = alpha[rows].mean(axis=0)
             known = known / max(float(known.std()), 1e-9)
             own = rng.standard_normal(n)
-            return _percentile_rank(known + noise * (share * shared + np.sqrt(1 - share**2) * own))
+            return percentile_rank(known + noise * (share * shared + np.sqrt(1 - share**2) * own))
 
         out = [model(_BENCH_REGIME, rows, _BENCH_NOISE, 0.8) for rows in self._bench_rows]
         main = [self._main_family]
