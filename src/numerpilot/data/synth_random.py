@@ -6,6 +6,9 @@ its own, in any order, with the same result.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import IntEnum
 from functools import cache
 
@@ -28,9 +31,22 @@ class Stream(IntEnum):
     IDS = 9
 
 
+_BLAS_LOCK = threading.Lock()
+
+
 @cache
-def blas() -> ThreadpoolController:
+def _controller() -> ThreadpoolController:
     return ThreadpoolController()
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """BLAS on one thread for the block. The world's matrix products are small and many;
+    BLAS threads spinning on a shared machine make them several times slower. The lock keeps
+    threads (the local tournament draws eras from several) from restoring each other's limits.
+    """
+    with _BLAS_LOCK, _controller().limit(limits=1, user_api="blas"):
+        yield
 
 
 def seeded(*key: int) -> np.random.Generator:
@@ -68,4 +84,4 @@ def stock_ids(seed: int, era_index: int, n: int) -> np.ndarray:
     return np.ascontiguousarray(chars).view("S16").ravel().astype("U16")
 
 
-__all__ = ["Stream", "blas", "percentile_rank", "seeded", "stock_ids"]
+__all__ = ["Stream", "percentile_rank", "seeded", "single_threaded_blas", "stock_ids"]

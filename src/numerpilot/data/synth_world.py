@@ -36,7 +36,13 @@ from numerpilot.data.synth_layout import (
     feature_layout,
     scale_spec,
 )
-from numerpilot.data.synth_random import Stream, blas, percentile_rank, seeded, stock_ids
+from numerpilot.data.synth_random import (
+    Stream,
+    percentile_rank,
+    seeded,
+    single_threaded_blas,
+    stock_ids,
+)
 
 # Variance shares of a 20-day outcome; the rest is noise. With these the oracle's per-era
 # numerai_corr is about 0.11 and a LightGBM model on the demo data reaches about 0.04
@@ -126,7 +132,7 @@ class SyntheticWorld:
         self.benchmark_names: list[str] = list(self.spec.benchmark_columns)
         self.row_counts = era_row_counts(self.scale, self.seed)
         self._build(seeded(self.seed, Stream.STRUCTURE, len(self.feature_names)))
-        with blas().limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             self._calibrate()
 
     # -- structure ---------------------------------------------------------------------
@@ -401,9 +407,7 @@ class SyntheticWorld:
             raise ValueError(f"an era needs 2 to 1,048,575 rows, got {n}")
         state = self.era_state(era_index)
         missing = self.missing_features(era_index)
-        # The products here are small and many; BLAS threads spinning on a shared machine make
-        # them several times slower than one thread.
-        with blas().limit(limits=1, user_api="blas"):
+        with single_threaded_blas():
             draw = self._draw(era_index, n, missing, state)
         targets = self._bin_targets(draw.outcomes)
         oracle = self._oracle(draw.signal, draw.outcomes[self._target_rows[0]])
