@@ -44,6 +44,7 @@ from numerpilot.tournament.rounds import RoundInfo
 
 log = logging.getLogger(__name__)
 
+RECENT_EVENTS = 50  # how far back ``once`` looks for the same event
 # Errors a prediction can fail with that a different model may not: worth a fallback.
 PREDICTION_ERRORS = (DataError, CheckFailed, ConfigError, SubmissionRejected, OSError, ValueError)
 
@@ -59,6 +60,8 @@ class Outcome(StrEnum):
 
 
 UNFINISHED = frozenset({Outcome.PENDING, Outcome.WAITING, Outcome.FAILED, Outcome.REJECTED})
+# Worth another try within minutes; a rejection repeats until the data or the model change.
+RETRY_SOON = frozenset({Outcome.PENDING, Outcome.WAITING, Outcome.FAILED})
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,18 @@ class HostedRun:
     """What the tournament shows of an upload-mode model's run for a round."""
 
     submission_id: str | None
-    pickle_sha256: str | None
     failure: str | None = None  # the run failed, as the tournament reports it
+
+
+PICKLE_EVENT = "pickle_uploaded"
+
+
+def uploaded_pickle(ledger: Ledger, model: str) -> dict[str, object] | None:
+    """Details (model_version, upload_id, sha256) of the model's last pickle upload."""
+    for e in ledger.events(kind=PICKLE_EVENT):
+        if e.model == model:
+            return e.details
+    return None
 
 
 class RoundActions(Protocol):
@@ -123,9 +136,17 @@ class StepContext:
         model: str | None = None,
         round_number: int | None = None,
         notify: Kind | None = None,
+        once: bool = False,
         **details: object,
     ) -> None:
-        """Record an event in the ledger, log it, and notify a person if ``notify`` is set."""
+        """Record an event in the ledger, log it, and notify a person if ``notify`` is set.
+        ``once``: not again if the same kind was recorded for this model and round (a check
+        that refuses a model refuses it at every retry: one notification is enough)."""
+        if once and any(
+            e.model == model and e.round_number == round_number and e.details == details
+            for e in self.ledger.events(kind=kind, limit=RECENT_EVENTS)
+        ):
+            return
         log.info("%s: %s", kind, message)
         self.ledger.record_event(
             kind, message, model=model, round_number=round_number, details=details
@@ -185,6 +206,7 @@ def _prepare(
                 model=entry.name,
                 round_number=rnd.number,
                 notify=Kind.SUBMISSION_REJECTED,
+                once=True,
                 reason=e.reason,
                 model_version=version,
             )
@@ -197,6 +219,7 @@ def _prepare(
                 f"{entry.name}: predicting with {version or 'the newest model'} failed: {e}",
                 model=entry.name,
                 round_number=rnd.number,
+                once=True,
                 error=type(e).__name__,
                 model_version=version,
             )
@@ -209,6 +232,7 @@ def _prepare(
                 model=entry.name,
                 round_number=rnd.number,
                 notify=Kind.FALLBACK,
+                once=True,
                 model_version=prepared.model_version,
             )
         return prepared
@@ -253,11 +277,14 @@ def _submit_csv(ctx: StepContext, entry: ModelEntry, rnd: RoundInfo, mode: str =
 def _after_refusal(
     ctx: StepContext, entry: ModelEntry, rnd: RoundInfo, intent: Submission, e: SubmissionRejected
 ) -> Outcome:
-    settled = settle(ctx, intent)  # a refusal after the upload may still have left one behind
-    if settled is None:
+    try:  # a refusal after the upload may still have left a submission behind
+        server_id = ctx.actions.find_submission(intent)
+    except TournamentError:
         return Outcome.PENDING
-    if settled.status == "confirmed":
+    if server_id is not None:
+        ctx.ledger.confirm_submission(intent.id, server_id)
         return Outcome.CONFIRMED
+    ctx.ledger.fail_submission(intent.id, str(e), rejected=e.reason != "round_closed")
     if e.reason == "round_closed":
         return Outcome.CLOSED
     ctx.event(
@@ -275,8 +302,13 @@ def _hosted(ctx: StepContext, entry: ModelEntry, rnd: RoundInfo) -> Outcome:
     """Upload mode: record the run's submission, or submit a CSV when it is overdue."""
     run = ctx.actions.hosted_run(entry, rnd)
     if run.submission_id is not None:
+        pickle = uploaded_pickle(ctx.ledger, entry.name) or {}
         start = ctx.ledger.begin_submission(
-            rnd.number, entry.name, run.pickle_sha256 or "", mode="upload"
+            rnd.number,
+            entry.name,
+            str(pickle.get("sha256", "")),
+            model_version=str(pickle["model_version"]) if "model_version" in pickle else None,
+            mode="upload",
         )
         if not start.created:  # confirmed already, or another process's intent
             return Outcome.DONE if start.submission.status == "confirmed" else Outcome.PENDING
@@ -315,7 +347,9 @@ def process_round(ctx: StepContext, entry: ModelEntry, rnd: RoundInfo) -> Outcom
 
 
 __all__ = [
+    "PICKLE_EVENT",
     "PREDICTION_ERRORS",
+    "RETRY_SOON",
     "UNFINISHED",
     "HostedRun",
     "Outcome",
@@ -325,4 +359,5 @@ __all__ = [
     "candidate_versions",
     "process_round",
     "settle",
+    "uploaded_pickle",
 ]

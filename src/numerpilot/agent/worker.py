@@ -31,18 +31,24 @@ from numerpilot.agent import results, retrain
 from numerpilot.agent.ledger import Ledger, Submission
 from numerpilot.agent.notify import Kind, Notifier
 from numerpilot.agent.round_step import (
+    PICKLE_EVENT,
+    RETRY_SOON,
     UNFINISHED,
     Outcome,
     RoundActions,
     StepContext,
     process_round,
+    uploaded_pickle,
 )
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.errors import (
+    CheckFailed,
     ConfigError,
     CredentialsError,
+    DataError,
     ExitCode,
+    SubmissionRejected,
     TournamentError,
     TransientTournamentError,
 )
@@ -55,6 +61,8 @@ POLL = timedelta(minutes=15)  # when the tournament does not say when the next r
 SCORE_PULL = timedelta(hours=6)  # scores update once a day; a few pulls catch each soon
 THROTTLE = timedelta(seconds=5)  # never two passes closer than this
 RECENT_CLOSED_ROUNDS = 5  # closed rounds checked for a missed submission
+# A pickle that cannot be built, fails pre-flight or is refused: notified, tried next pass.
+PICKLE_ERRORS = (TournamentError, CheckFailed, DataError, SubmissionRejected, OSError)
 
 
 class State(StrEnum):
@@ -69,9 +77,20 @@ class AgentServices(RoundActions, results.ResultsSource, retrain.Trainer, Protoc
 
     def upcoming_round(self) -> RoundInfo | None: ...
 
-    def ensure_pickle(self, entry: ModelEntry, model_version: str | None) -> str | None:
-        """Make the tournament run this model version's pickle; a note if it uploaded one."""
+    def active_pickle(self, entry: ModelEntry) -> str | None:
+        """The id of the pickle the tournament runs for this model, if any."""
         ...
+
+    def upload_pickle(self, entry: ModelEntry, model_version: str | None) -> PickleUpload:
+        """Build, pre-flight and upload the model version's pickle; verified."""
+        ...
+
+
+@dataclass(frozen=True)
+class PickleUpload:
+    upload_id: str
+    sha256: str
+    model_version: str
 
 
 @dataclass
@@ -237,6 +256,9 @@ class Worker:
                 rnd.number, rnd.open_time, rnd.close_staking_time, rnd.resolve_time
             )
         promoted = retrain.adopt(self.ledger, s, self._pinned())
+        if promoted is None:  # a fresh project: nothing to predict with until a first model
+            self._maybe_retrain(report)
+            promoted = retrain.adopt(self.ledger, s, self._pinned())
         self._keep_pickles(report, promoted.name if promoted else None)
         if rnd is not None and rnd.is_open(self.now()):
             for entry in self.models:
@@ -258,15 +280,27 @@ class Worker:
         return pinned.pop() if len(pinned) == 1 else None
 
     def _keep_pickles(self, report: PassReport, promoted: str | None) -> None:
+        """Upload-mode models: the tournament must run the promoted (or pinned) version."""
         for entry in self.models:
             if entry.mode != "upload":
                 continue
+            wanted = entry.model or promoted
+            if wanted is None:
+                continue
+            last = uploaded_pickle(self.ledger, entry.name)
             try:
-                note = self.services.ensure_pickle(entry, entry.model or promoted)
+                active = self.services.active_pickle(entry)
+                if (
+                    last is not None
+                    and active == last.get("upload_id")
+                    and last.get("model_version") == wanted
+                ):
+                    continue
+                done = self.services.upload_pickle(entry, wanted)
             except TransientTournamentError as e:
                 report.errors.append(f"{entry.name}: pickle upload: {e}")
                 continue
-            except TournamentError as e:
+            except PICKLE_ERRORS as e:
                 report.errors.append(f"{entry.name}: pickle upload: {e}")
                 self.ctx.event(
                     "pickle_failed",
@@ -275,8 +309,15 @@ class Worker:
                     notify=Kind.SUBMISSION_REJECTED,
                 )
                 continue
-            if note:
-                report.notes.append(note)
+            self.ctx.event(
+                PICKLE_EVENT,
+                f"{entry.name}: uploaded the pickle of {done.model_version} ({done.upload_id})",
+                model=entry.name,
+                model_version=done.model_version,
+                upload_id=done.upload_id,
+                sha256=done.sha256,
+            )
+            report.notes.append(f"{entry.name}: uploaded the pickle of {done.model_version}")
 
     def _note_missed(self) -> None:
         noted = {(e.model, e.round_number) for e in self.ledger.events(kind="missed_round")}
@@ -310,7 +351,11 @@ class Worker:
 
     def _results(self, report: PassReport, rnd: RoundInfo | None) -> None:
         now = self.now()
-        if self._last_scores is not None and now - self._last_scores < SCORE_PULL:
+        undecided = rnd is not None and any(
+            not results.decided_in(self.ledger, m.name, rnd.number) for m in self.models
+        )
+        due = self._last_scores is None or now - self._last_scores >= SCORE_PULL
+        if not due and not (undecided and rnd is not None and now >= rnd.open_time):
             return
         performances = {}
         for entry in self.models:
@@ -336,7 +381,8 @@ class Worker:
         now = self.now()
         wakes: list[datetime] = []
         if rnd is not None and rnd.is_open(now) and unfinished:
-            wakes += [now + RETRY, rnd.close_staking_time]
+            soon = any(o in RETRY_SOON for o in report.outcomes.values())
+            wakes += [now + (RETRY if soon else POLL), rnd.close_staking_time]
             if any(o is Outcome.WAITING for o in report.outcomes.values()):
                 wakes.append(self.ctx.deadline(rnd))  # the fallback must not come late
         else:
@@ -366,6 +412,7 @@ __all__ = [
     "THROTTLE",
     "AgentServices",
     "PassReport",
+    "PickleUpload",
     "State",
     "Worker",
 ]

@@ -1,0 +1,216 @@
+"""The worker's services for real: the tournament client and the pipeline's use cases.
+
+Everything here is a thin translation: predicting, checking and uploading are
+``pipeline.submit``'s, model pickles ``pipeline.upload_model``'s, training
+``pipeline.train``'s, and every query is ``tournament/``'s. The worker and the round step only
+see ``AgentServices``, so tests can put a fake in its place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from numerpilot.agent.ledger import Submission
+from numerpilot.agent.retrain import TrainedModel
+from numerpilot.agent.round_step import HostedRun, Prepared
+from numerpilot.agent.worker import PickleUpload
+from numerpilot.clock import Clock, utc
+from numerpilot.config import ModelEntry, Settings
+from numerpilot.data.download import download_dataset
+from numerpilot.errors import ConfigError, TournamentError
+from numerpilot.fsutil import sha256_file
+from numerpilot.models.ensemble import ENSEMBLE
+from numerpilot.models.store import read_manifest, resolve_model
+from numerpilot.pipeline.submit import submit
+from numerpilot.pipeline.train import train_model
+from numerpilot.pipeline.upload_model import upload_model
+from numerpilot.tournament import schedule, scores, stakes, submissions
+from numerpilot.tournament.client import TournamentClient
+from numerpilot.tournament.rounds import RoundInfo, parse_time
+
+log = logging.getLogger(__name__)
+
+# A submission listed this long before its intent began still counts as that intent's: the
+# tournament's clock and ours may disagree a little.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def pinned(settings: Settings, name: str, model_version: str | None) -> Settings:
+    """``settings`` with tournament model ``name`` set to use stored model ``model_version``."""
+    copy = settings.model_copy(deep=True)
+    entries = [
+        e.model_copy(update={"model": model_version}) if e.name == name else e
+        for e in copy.tournament.models
+    ]
+    if not any(e.name == name for e in entries):
+        entries.append(ModelEntry(name=name, model=model_version))
+    copy.tournament.models = entries
+    return copy
+
+
+class TournamentServices:
+    """``AgentServices`` over a ``TournamentClient`` and the project's pipeline."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: TournamentClient,
+        clock: Clock,
+        *,
+        runtime_cache: Path | None = None,
+        on_build: Callable[[str], None] | None = None,
+    ):
+        self.settings = settings
+        self.client = client
+        self.clock = clock
+        self.runtime_cache = runtime_cache
+        self.on_build = on_build
+        self._ids: dict[str, str] = {}
+
+    def model_id(self, name: str) -> str:
+        if name not in self._ids:
+            self._ids = scores.model_ids(self.client)
+        if name not in self._ids:
+            known = ", ".join(sorted(self._ids)) or "none"
+            raise ConfigError(
+                f"setting 'tournament.models': the account has no model named {name!r} "
+                f"(its models: {known})"
+            )
+        return self._ids[name]
+
+    # -- rounds ----------------------------------------------------------------------------
+
+    def current_round(self) -> RoundInfo | None:
+        return self.client.current_round()
+
+    def upcoming_round(self) -> RoundInfo | None:
+        return schedule.upcoming_round(self.client)
+
+    # -- submissions -----------------------------------------------------------------------
+
+    def prepare(self, entry: ModelEntry, model_version: str | None, rnd: RoundInfo) -> Prepared:
+        result = submit(
+            pinned(self.settings, entry.name, model_version),
+            client=self.client,
+            clock=self.clock,
+            model=entry.name,
+            dry_run=True,
+            download=True,
+        )
+        return Prepared(result.csv_path, sha256_file(result.csv_path), result.stored_model)
+
+    def upload(self, entry: ModelEntry, prepared: Prepared, rnd: RoundInfo) -> str:
+        # submit() predicts again (deterministic, live data unchanged: the same bytes), checks,
+        # uploads, confirms the listing and keeps the file for the next round's checks.
+        result = submit(
+            pinned(self.settings, entry.name, prepared.model_version),
+            client=self.client,
+            clock=self.clock,
+            model=entry.name,
+            download=False,
+        )
+        if result.receipt is None:
+            raise TournamentError(f"submission of {entry.name} ended without a receipt")
+        if sha256_file(result.csv_path) != prepared.sha256:
+            log.warning(
+                "%s: the uploaded predictions differ from the ones checked first", entry.name
+            )
+        return result.receipt.submission_id
+
+    def _round_submissions(self, model: str, round_number: int) -> list[dict[str, Any]]:
+        listed = submissions.list_submissions(self.client, self.model_id(model))
+        return [s for s in listed if _round_of(s) == round_number]
+
+    def find_submission(self, intent: Submission) -> str | None:
+        since = utc(intent.attempted_at) - CLOCK_SKEW
+        found = []
+        for s in self._round_submissions(intent.model, intent.round_number):
+            inserted = s.get("insertedAt")
+            at = parse_time(inserted, "insertedAt") if inserted else None
+            if intent.mode == "upload" or at is None or at >= since:
+                found.append((at or since, str(s["id"])))
+        return max(found)[1] if found else None
+
+    def hosted_run(self, entry: ModelEntry, rnd: RoundInfo) -> HostedRun:
+        found = self._round_submissions(entry.name, rnd.number)
+        return HostedRun(str(found[-1]["id"]) if found else None)
+
+    # -- model pickles ---------------------------------------------------------------------
+
+    def active_pickle(self, entry: ModelEntry) -> str | None:
+        for p in submissions.list_pickles(self.client, self.model_id(entry.name)):
+            if p.get("assignedModelSlots"):
+                return str(p["id"])
+        return None
+
+    def upload_pickle(self, entry: ModelEntry, model_version: str | None) -> PickleUpload:
+        result = upload_model(
+            pinned(self.settings, entry.name, model_version),
+            client=self.client,
+            model=entry.name,
+            runtime_cache=self.runtime_cache,
+            on_build=self.on_build,
+        )
+        assert result.receipt is not None  # not a dry run
+        return PickleUpload(result.receipt.upload_id, result.sha256, result.stored_model)
+
+    # -- scores and stakes -----------------------------------------------------------------
+
+    def performances(self, model: str) -> list[scores.RoundPerformance]:
+        return scores.performances(self.client, self.model_id(model))
+
+    def stake(self, model: str) -> Decimal:
+        return stakes.current_stake(self.client, model)
+
+    def change_stake(self, model: str, action: str, amount: Decimal) -> str:
+        return stakes.change_stake(self.client, self.model_id(model), action, amount).describe()
+
+    # -- training --------------------------------------------------------------------------
+
+    def offered_versions(self) -> list[str]:
+        return self.client.dataset_versions()
+
+    def train(self, data_version: str | None) -> TrainedModel:
+        summary = download_dataset(
+            self.client,
+            self.settings.data_dir,
+            files=self.settings.data.files,
+            version=data_version,
+        )
+        settings = self.settings.model_copy(deep=True)
+        settings.data.version = summary.version
+        report = train_model(settings, clock=self.clock)
+        return _trained(report.path)
+
+    def stored(self, name: str | None) -> TrainedModel | None:
+        try:
+            path = resolve_model(self.settings.models_path, name)
+        except ConfigError:
+            if name is not None:
+                raise
+            return None
+        return _trained(path)
+
+
+def _round_of(listed: dict[str, Any]) -> int | None:
+    r = listed.get("round")
+    return int(r["number"]) if isinstance(r, dict) and r.get("number") is not None else None
+
+
+def _trained(path: Path) -> TrainedModel:
+    manifest = read_manifest(path)
+    ensemble = manifest.validation.get(ENSEMBLE)
+    return TrainedModel(
+        name=manifest.name,
+        path=path,
+        data_version=manifest.data_version,
+        corr_mean=None if ensemble is None else ensemble.corr_mean,
+    )
+
+
+__all__ = ["CLOCK_SKEW", "TournamentServices", "pinned"]
