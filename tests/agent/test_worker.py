@@ -168,7 +168,7 @@ def test_run_once_exit_codes(tmp_path: Path, world: FakeWorld, wclock: CountingC
 
 def test_no_models_is_a_config_error(tmp_path: Path, world: FakeWorld, wclock: CountingClock):
     ledger = Ledger(tmp_path / "db", wclock)
-    with pytest.raises(ConfigError, match="tournament.models"):
+    with pytest.raises(ConfigError, match=r"tournament\.models"):
         Worker(Settings(project_dir=tmp_path), ledger, Notifier([], wclock), world, wclock)
 
 
