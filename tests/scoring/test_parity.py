@@ -8,9 +8,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 from numerai_tools import scoring as nt
 from numerai_tools.signals import churn as nt_churn
 
+from numerpilot.scoring import exposure
 from numerpilot.scoring.eras import Eras
 from numerpilot.scoring.exposure import (
     feature_exposures,
@@ -179,4 +181,17 @@ def test_rows_already_grouped_give_the_same_numbers(sample: Sample) -> None:
     shuffled = numerai_corr(sample.predictions, sample.target, sample.eras)
     np.testing.assert_array_equal(
         numerai_corr(sample.predictions[order], sample.target[order], grouped), shuffled
+    )
+
+
+def test_exposure_blocks_and_matrix_path_agree(
+    sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Eras spanning several blocks, and the matrix product used for many columns."""
+    preds = sample.predictions[:, :3]
+    expected = feature_exposures(preds, sample.features, sample.eras)
+    monkeypatch.setattr(exposure, "BLOCK_ROWS", 16)
+    monkeypatch.setattr(exposure, "GEMV_COLUMNS", 1)
+    np.testing.assert_allclose(
+        feature_exposures(preds, sample.features, sample.eras), expected, rtol=0, atol=1e-12
     )

@@ -352,7 +352,8 @@ def _score_source(
     if bad.any():
         j = int(np.flatnonzero(bad.any(axis=0))[0])
         raise DataError(
-            f"{source.path}: {int(bad[:, j].sum()):,} NaN prediction(s) on validation rows",
+            f"{source.path}: column '{columns[j]}' has {int(bad[:, j].sum()):,} NaN "
+            "prediction(s) on validation rows; every row needs a value",
             path=str(source.path),
             column=str(columns[j]),
         )

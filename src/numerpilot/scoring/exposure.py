@@ -6,7 +6,7 @@ full validation set. Nothing here copies it whole: each era's rows are read in b
 multiplied there (measured: as fast as float32, and exact to float64 rounding). Extra memory
 is a few MB whatever the input size.
 
-Those products are small (1024 rows by a few columns), too small for BLAS threads to pay: on a
+Those products are small (256 rows by a few columns), too small for BLAS threads to pay: on a
 busy two-core machine they made the exposure pass 10x slower, so it runs on one BLAS thread.
 """
 
@@ -22,7 +22,8 @@ from numerpilot.errors import DataError
 from numerpilot.scoring.eras import Eras, FloatArray, rank_gaussianize, segment_center
 from numerpilot.scoring.metrics import _numerai_corr_sorted, _prepare
 
-BLOCK_ROWS = 1024
+BLOCK_ROWS = 256
+GEMV_COLUMNS = 8
 
 Progress = Callable[[int, int], None]
 """Called with (eras done, eras in all) as a long computation goes."""
@@ -121,27 +122,29 @@ def _exposure_pass(
     eras = reader.eras
     k, f = preds.shape[1], reader.features.shape[1]
     buffer = np.empty((BLOCK_ROWS, f))
-    weights = np.empty((BLOCK_ROWS, k + 1))
-    weights[:, 0] = 1.0
+    ones = np.ones(BLOCK_ROWS)
     for era in range(eras.n_eras):
         start, count = int(eras.starts[era]), int(eras.counts[era])
-        # Row 0: sum of x; rows 1..k: sum of x * centred prediction. Plus sum of x**2.
-        sums = np.zeros((k + 1, f))
-        squares = np.zeros(f)
+        sum_x, sum_xx, sum_xp = np.zeros(f), np.zeros(f), np.zeros((k, f))
         for lo in range(0, count, BLOCK_ROWS):
             hi = min(lo + BLOCK_ROWS, count)
             block = buffer[: hi - lo]
             np.copyto(block, reader.block(era, lo, hi), casting="unsafe")
-            w = weights[: hi - lo]
-            w[:, 1:] = preds[start + lo : start + hi]
-            sums += w.T @ block
-            np.multiply(block, block, out=block)
-            squares += w[:, 0] @ block
+            p = preds[start + lo : start + hi]
+            # Matrix-vector products: OpenBLAS multiplies a block by one vector several times
+            # faster than by a thin (rows, 2) matrix; a matrix pays only for many columns.
+            if k <= GEMV_COLUMNS:
+                for j in range(k):
+                    sum_xp[j] += p[:, j] @ block
+            else:
+                sum_xp += p.T @ block
+            sum_x += ones[: hi - lo] @ block
+            sum_xx += np.einsum("ij,ij->j", block, block)
         # For integer features both sums are exact, so a constant feature gets exactly 0.
-        sxx = squares - sums[0] ** 2 / count
+        sxx = sum_xx - sum_x**2 / count
         spp = np.sum(preds[start : start + count] ** 2, axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            corr = sums[1:] / np.sqrt(np.outer(spp, np.where(sxx > 0, sxx, np.nan)))
+            corr = sum_xp / np.sqrt(np.outer(spp, np.where(sxx > 0, sxx, np.nan)))
         out[era] = np.clip(corr, -1.0, 1.0)
         if progress is not None:
             progress(era + 1, eras.n_eras)
@@ -171,10 +174,16 @@ def max_abs(exposures: FloatArray) -> FloatArray:
 
 
 def _neutralize_sorted(
-    values: FloatArray, reader: _FeatureRows, proportion: float, progress: Progress | None
+    values: FloatArray,
+    reader: _FeatureRows,
+    proportion: float,
+    progress: Progress | None,
+    *,
+    variance_normalize: bool = False,
 ) -> FloatArray:
     """numerai-tools' ``neutralize`` per era on era-sorted ``values``: least squares on the
-    features plus a constant (``rcond=1e-6``), minus ``proportion`` of the fit."""
+    features plus a constant (``rcond=1e-6``), minus ``proportion`` of the fit; then, if
+    asked, divided by the era's standard deviation (ddof 0)."""
     eras = reader.eras
     out = np.empty_like(values)
     for era in range(eras.n_eras):
@@ -187,6 +196,11 @@ def _neutralize_sorted(
         result = v - proportion * fit
         # numerai-tools blanks columns without variance before fitting: they stay NaN.
         result[:, np.std(v, axis=0) == 0] = np.nan
+        if variance_normalize:
+            # No effect on the ranks FNC takes next, except in the last bit: the division can
+            # make two nearly equal values equal, so do it exactly as numerai-tools does.
+            with np.errstate(invalid="ignore", divide="ignore"):
+                result = result / np.std(result, axis=0)
         out[start : start + count] = result
         if progress is not None:
             progress(era + 1, eras.n_eras)
@@ -238,7 +252,7 @@ def feature_neutral_corr(
         raise DataError(f"target has shape {t.shape} but the eras cover {era_index.n_rows} rows")
     view = era_index.sorted_view()
     gauss = rank_gaussianize(era_index.sort(matrix), view)
-    neutral = _neutralize_sorted(gauss, reader, 1.0, progress)
+    neutral = _neutralize_sorted(gauss, reader, 1.0, progress, variance_normalize=True)
     sorted_target = era_index.sort(t)
     scores = np.full((era_index.n_eras, matrix.shape[1]), np.nan)
     # Columns blanked as constant in an era cannot be scored there; the others can.

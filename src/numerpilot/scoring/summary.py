@@ -24,10 +24,10 @@ def _scores(per_era: ArrayLike) -> FloatArray:
 def sharpe(per_era: ArrayLike) -> float:
     """Mean over standard deviation (ddof 0) of the per-era scores; NaN if they never vary."""
     values = _scores(per_era)
-    if values.size == 0:
+    # A constant series has no Sharpe; its float std may be 1e-18 rather than 0, hence ptp.
+    if values.size == 0 or np.ptp(values) == 0:
         return float("nan")
-    std = float(values.std())
-    return float(values.mean()) / std if std > 0 else float("nan")
+    return float(values.mean()) / float(values.std())
 
 
 def drawdown(per_era: ArrayLike) -> FloatArray:
@@ -54,7 +54,7 @@ def autocorrelation(per_era: ArrayLike, lag: int = 1) -> float:
     if values.size <= lag + 1:
         return float("nan")
     a, b = values[:-lag], values[lag:]
-    if a.std() == 0 or b.std() == 0:
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
         return float("nan")
     return float(np.corrcoef(a, b)[0, 1])
 
