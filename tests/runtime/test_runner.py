@@ -123,6 +123,8 @@ GROW = "lambda live: len([b'x' * (50 << 20) for _ in range(8)])"
 HUGE = "lambda live: len(b'x' * (8 << 30))"
 SEGFAULT = "lambda live: __import__('ctypes').string_at(0)"
 CONNECT = "lambda live: __import__('socket').create_connection(('127.0.0.1', 9))"
+# A grandchild that outlives the pickle and holds stderr open must not stall the runner.
+SPAWN = "lambda live: __import__('subprocess').Popen(['sleep', '60']) and None"
 
 
 @pytest.mark.parametrize(
@@ -133,6 +135,7 @@ CONNECT = "lambda live: __import__('socket').create_connection(('127.0.0.1', 9))
         (HUGE, Limits(), "out_of_memory", "MemoryError"),
         (SEGFAULT, Limits(), "crashed", "SIGSEGV"),
         (CONNECT, Limits(), "predict_failed", "network access is disabled"),
+        (SPAWN, Limits(timeout_seconds=20), "invalid_output", "returned None"),
     ],
 )
 def test_limits_and_crashes_are_reported(

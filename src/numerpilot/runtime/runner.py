@@ -9,6 +9,7 @@ tournament uses to turn an uploaded pickle into a submission at every round open
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -144,6 +145,13 @@ def _classify_failure(
     return "runtime_error", f"during '{stage}': {last}"
 
 
+def _exited(proc: psutil.Process) -> bool:
+    try:
+        return bool(proc.status() == psutil.STATUS_ZOMBIE)
+    except psutil.Error:
+        return True
+
+
 def _tree_rss(proc: psutil.Process) -> int:
     try:
         total = proc.memory_info().rss
@@ -174,15 +182,24 @@ def _watch(popen: subprocess.Popen[bytes], limits: Limits) -> tuple[int, int, st
             chunks.append(chunk)
         if watched is not None:
             peak = max(peak, _tree_rss(watched))
+            if _exited(watched):  # a grandchild may keep stderr open: do not wait for EOF
+                break
         if peak > limits.memory_bytes:
             hit = "memory"
         elif clock.monotonic() - started > limits.timeout_seconds:
             hit = "timeout"
         if hit:
-            os.kill(popen.pid, signal.SIGKILL)
+            os.killpg(popen.pid, signal.SIGKILL)  # the child leads its own process group
             break
     _, status, usage = os.wait4(popen.pid, 0)
     popen.returncode = os.waitstatus_to_exitcode(status)
+    with contextlib.suppress(ProcessLookupError):  # as a torn-down container: nothing outlives it
+        os.killpg(popen.pid, signal.SIGKILL)
+    while select.select([fd], [], [], 0)[0]:  # what is left of the traceback
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
     popen.stderr.close()
     peak = max(peak, int(usage.ru_maxrss) * 1024)
     if hit is None and peak > limits.memory_bytes:
@@ -276,7 +293,7 @@ def _run_child(
     started = clock.monotonic()
     popen = subprocess.Popen(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        cwd=work, env=_child_env(),
+        cwd=work, env=_child_env(), start_new_session=True,
     )  # fmt: skip
     returncode, peak, stderr, hit = _watch(popen, limits)
     report.wall_seconds = clock.monotonic() - started
