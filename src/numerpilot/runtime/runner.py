@@ -248,6 +248,7 @@ def run_pickle(
         ok=False,
         pickle=str(pickle_path),
         image=chosen.name,
+        python=chosen.python_text,
         bytecode=scan.describe(),
         limits={
             "memory_bytes": limits.memory_bytes,
