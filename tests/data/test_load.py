@@ -112,16 +112,35 @@ def test_features_stored_wider_are_narrowed_after_checks(tmp_path: Path):
         np.testing.assert_array_equal(ds.features[:, 0], np.arange(10) % 5)
 
 
-def test_many_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_many_batches_and_bands_of_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import numerpilot.data.load as load_module
 
     monkeypatch.setattr(load_module, "BATCH_ROWS", 3)
+    monkeypatch.setattr(load_module, "COLUMNS_PER_PASS", 2)  # bands [a, b] and [c]
     path = write(tmp_path / "t.parquet", table(rows_per_era=7), row_group_size=5)
     ds = load_dataset(path, features=FEATURES, targets=["target"], era_step=2)
     rows = np.flatnonzero(np.isin(np.arange(35) // 7, [0, 2, 4]))
     np.testing.assert_array_equal(ds.features[:, 2], (rows + 2) % 5)
     np.testing.assert_allclose(ds.targets[:, 0], rows / 10, rtol=1e-6)
     assert list(ds.ids) == [f"n{i:015x}" for i in rows]
+    np.testing.assert_array_equal(ds.features, (rows[:, None] + np.arange(3)) % 5)
+
+
+def test_only_targets(tmp_path: Path):
+    path = write(tmp_path / "t.parquet", table())
+    ds = load_dataset(path, features=[], targets=["target"], data_types={"test"})
+    assert ds.features.shape == (2, 0)
+    np.testing.assert_allclose(ds.targets[:, 0], [0.8, 0.9], rtol=1e-6)
+    with pytest.raises(ValueError, match="both as a feature and as a target"):
+        load_dataset(path, features=["target"], targets=["target"])
+
+
+def test_eras_stored_as_categories(tmp_path: Path):
+    t = table()
+    t = t.set_column(1, "era", t.column("era").dictionary_encode())
+    path = write(tmp_path / "t.parquet", t)
+    ds = load_dataset(path, features=FEATURES, era_step=2)
+    assert sorted(set(ds.eras)) == ["0001", "0003", "0005"]
 
 
 def test_progress_reports_rows(tmp_path: Path):
@@ -208,6 +227,34 @@ def test_duplicate_ids(tmp_path: Path):
     with pytest.raises(DataError, match="id 'n000000000000001' appears more than once") as info:
         load_dataset(path, features=FEATURES)
     assert info.value.column == "id"
+
+
+def test_duplicate_ids_of_different_lengths(tmp_path: Path):
+    t = table()
+    ids = [f"n{i}" for i in range(10)]
+    ids[9] = "n10"
+    t = t.set_column(0, "id", pa.array(ids))
+    assert len(load_dataset(write(tmp_path / "ok.parquet", t), features=FEATURES)) == 10
+    ids[8] = "n10"  # lengths differ: Arrow's hashing finds it
+    t = t.set_column(0, "id", pa.array(ids))
+    with pytest.raises(DataError, match="id 'n10' appears more than once"):
+        load_dataset(write(tmp_path / "mixed.parquet", t), features=FEATURES)
+    ids = [f"n{i}" for i in range(10)]
+    ids[9] = "n1"  # one length, 64-bit offsets: the sorting path
+    t = t.set_column(0, "id", pa.array(ids, pa.large_string()))
+    with pytest.raises(DataError, match="id 'n1' appears more than once"):
+        load_dataset(write(tmp_path / "large.parquet", t), features=FEATURES)
+
+
+def test_duplicate_in_a_skipped_era_does_not_count(tmp_path: Path):
+    t = table()
+    ids = t.column("id").to_pylist()
+    ids[3] = ids[2]  # both in era 0002
+    t = t.set_column(0, "id", pa.array(ids))
+    path = write(tmp_path / "t.parquet", t)
+    assert len(load_dataset(path, features=FEATURES, era_step=2)) == 6
+    with pytest.raises(DataError, match="appears more than once"):
+        load_dataset(path, features=FEATURES)
 
 
 def test_missing_era_values(tmp_path: Path):
