@@ -306,7 +306,9 @@ def test_file_changed_since_download_is_refused(tmp_path: Path):
 def test_memory_budget_refuses_before_reading(tmp_path: Path):
     path = write(tmp_path / "train.parquet", table())
     need = estimate_bytes(10, 3, 1)
-    assert need == 10 * (3 + 4 + 32) + 10 * 4 * 8 * 2
+    assert need == 10 * (3 + 4 + 32) + (3 + 1) * (200_000 + 10 * 8 * 2)
+    # wide requests: one band of columns is in flight, not all of them
+    assert estimate_bytes(1000, 3000, 0) - 1000 * 3032 == 128 * (200_000 + 1000 * 16)
     with pytest.raises(MemoryBudgetExceeded) as info:
         load_dataset(path, features=FEATURES, targets=["target"], memory_budget_bytes=need - 1)
     message = str(info.value)

@@ -52,6 +52,8 @@ DEFAULT_BUDGET_FRACTION = 0.7
 BATCH_ROWS = 8192
 # Feature columns read in one pass over the file (see _read_rows).
 COLUMNS_PER_PASS = 128
+# Buffers Arrow's parquet reader holds per column being read (measured: ~150 KB).
+READER_BYTES_PER_COLUMN = 200_000
 # Bytes a row costs beyond its features and targets: era and type codes, the id in Arrow
 # form (16 characters plus offset), with some slack.
 ROW_OVERHEAD_BYTES = 32
@@ -88,11 +90,13 @@ def memory_budget(fraction: float = DEFAULT_BUDGET_FRACTION) -> int:
 
 
 def estimate_bytes(n_rows: int, n_features: int, n_targets: int) -> int:
-    """Peak memory a load of these rows needs: the result plus one batch in flight (the batch
-    counted at 8 bytes a value, for files that store features as int64)."""
+    """Peak memory a load of these rows needs: the result, plus one band of columns in
+    flight: Arrow's reader buffers and one batch (counted at 8 bytes a value, for files
+    that store features as int64, and twice: as read and laid out)."""
     result = n_rows * (n_features + 4 * n_targets + ROW_OVERHEAD_BYTES)
-    batch = min(n_rows, BATCH_ROWS) * (n_features + n_targets) * 8 * 2
-    return result + batch
+    band = min(n_features, COLUMNS_PER_PASS) + n_targets
+    in_flight = band * (READER_BYTES_PER_COLUMN + min(n_rows, BATCH_ROWS) * 8 * 2)
+    return result + in_flight
 
 
 def load_dataset(
