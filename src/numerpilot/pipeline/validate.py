@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,14 @@ from numerpilot.errors import DataError
 from numerpilot.fsutil import write_text_atomic
 from numerpilot.models.store import VALIDATION_PREDICTIONS, read_manifest, resolve_model
 from numerpilot.scoring.eras import Eras, FloatArray
-from numerpilot.scoring.exposure import feature_exposures, feature_neutral_corr, max_abs
-from numerpilot.scoring.metrics import correlation_contribution, numerai_corr, rank_correlation
-from numerpilot.scoring.report import Report, ReportColumn, Stat, render_report
-from numerpilot.scoring.summary import PayoutSimulation, ScoreSummary, simulate_payout, summarize
+from numerpilot.scoring.report import Report, render_report
+from numerpilot.scoring.scorecard import (
+    ColumnScores,
+    PayoutParams,
+    References,
+    StepProgress,
+    score_columns,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +46,6 @@ META_MODEL_FILE = "meta_model.parquet"
 EXAMPLE_FILE = "validation_example_preds.parquet"
 NON_PREDICTION_COLUMNS = ("era", "data_type")
 
-StepProgress = Callable[[str, int, int], None]
-"""Called with (step description, done, total) as validation goes."""
-
-
-@dataclass(frozen=True)
-class PayoutParams:
-    """The payout formula's parameters; they change over time, so they are inputs."""
-
-    corr_multiplier: float = 0.5
-    mmc_multiplier: float = 2.0
-    payout_factor: float = 1.0
-    clip: float = 0.05
-
 
 @dataclass(frozen=True)
 class Source:
@@ -63,74 +54,6 @@ class Source:
     name: str
     path: Path
     data_version: str | None = None
-
-
-@dataclass(frozen=True)
-class ColumnResult:
-    """Every per-era series and summary of one scored prediction column."""
-
-    name: str
-    source: str
-    eras: list[str]
-    corr: FloatArray
-    bmc: FloatArray | None
-    mmc: FloatArray | None
-    fnc: FloatArray | None
-    max_exposure: FloatArray
-    corr_summary: ScoreSummary
-    bmc_summary: ScoreSummary | None
-    mmc_summary: ScoreSummary | None
-    fnc_summary: ScoreSummary | None
-    corr_with_example: float
-    corr_with_benchmarks: dict[str, float]
-    payout: PayoutSimulation
-
-    @property
-    def max_feature_exposure_mean(self) -> float:
-        finite = self.max_exposure[np.isfinite(self.max_exposure)]
-        return float(finite.mean()) if finite.size else float("nan")
-
-    def as_dict(self) -> dict[str, Any]:
-        """The ``--json`` view: flat summary keys, then per-era series (era -> value)."""
-        c, b, m, f = self.corr_summary, self.bmc_summary, self.mmc_summary, self.fnc_summary
-        nan = float("nan")
-        finite_fe = self.max_exposure[np.isfinite(self.max_exposure)]
-        out: dict[str, Any] = {
-            "name": self.name,
-            "source": self.source,
-            "eras": c.eras,
-            "corr_mean": c.mean,
-            "corr_std": c.std,
-            "corr_sharpe": c.sharpe,
-            "max_drawdown": c.max_drawdown,
-            "positive_eras": c.positive_eras,
-            "corr_autocorrelation": c.autocorrelation,
-            "bmc_mean": b.mean if b else nan,
-            "bmc_std": b.std if b else nan,
-            "bmc_sharpe": b.sharpe if b else nan,
-            "mmc_mean": m.mean if m else nan,
-            "mmc_std": m.std if m else nan,
-            "mmc_sharpe": m.sharpe if m else nan,
-            "mmc_eras": m.eras if m else 0,
-            "fnc_mean": f.mean if f else nan,
-            "fnc_sharpe": f.sharpe if f else nan,
-            "max_feature_exposure_mean": self.max_feature_exposure_mean,
-            "max_feature_exposure_max": float(finite_fe.max()) if finite_fe.size else nan,
-            "corr_with_example": self.corr_with_example,
-            "corr_with_benchmarks": self.corr_with_benchmarks,
-            "payout": self.payout.as_dict(),
-            "per_era": _per_era(self.eras, self.corr),
-        }
-        for key, series in (("per_era_bmc", self.bmc), ("per_era_mmc", self.mmc)):
-            if series is not None:
-                out[key] = _per_era(self.eras, series)
-        if self.fnc is not None:
-            out["per_era_fnc"] = _per_era(self.eras, self.fnc)
-        return out
-
-
-def _per_era(eras: Sequence[str], values: FloatArray) -> dict[str, float | None]:
-    return {e: (float(v) if np.isfinite(v) else None) for e, v in zip(eras, values, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -147,7 +70,7 @@ class ValidationResult:
     meta_model_eras: int
     payout_params: PayoutParams
     payout_contribution: str  # "mmc" or "bmc": what the payout simulation pairs with CORR
-    columns: list[ColumnResult]
+    columns: list[ColumnScores]
     report_path: Path | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -344,7 +267,7 @@ def _score_source(
     payout: PayoutParams,
     prefix: str,
     progress: StepProgress | None,
-) -> tuple[list[ColumnResult], int]:
+) -> list[ColumnScores]:
     columns = _prediction_columns(frame, source)
     rows, frame_rows = _rows_for(frame, source, val)
     matrix = frame[columns].to_numpy(dtype=np.float64)[frame_rows]
@@ -359,91 +282,33 @@ def _score_source(
         )
     eras = Eras.from_codes(val.codes[rows], val.labels)
     eras.require_min_rows(2)
-    labels = [str(e) for e in eras.labels]
     ids = val.ids[rows]
-    target = val.target[rows]
-
-    def step(name: str) -> Callable[[int, int], None]:
-        def report(done: int, total: int) -> None:
-            if progress is not None:
-                progress(f"{name} ({source.name})", done, total)
-
-        return report
-
     benchmarks = _Aligned(refs.benchmarks, ids)
-    corr = numerai_corr(matrix, target, eras)
-    bench = benchmarks.column(refs.benchmark)
-    bmc = correlation_contribution(matrix, bench, target, eras) if bench is not None else None
-    meta = _Aligned(refs.meta, ids).column(META_MODEL_COLUMN)
-    mmc = correlation_contribution(matrix, meta, target, eras) if meta is not None else None
-    exposures = feature_exposures(
-        matrix,
-        val.dataset.features,
-        eras,
-        feature_rows=rows,
-        progress=step("feature exposure"),
-    )
-    fnc_scores = (
-        feature_neutral_corr(
-            matrix,
-            val.dataset.features,
-            target,
-            eras,
-            feature_rows=rows,
-            progress=step("feature-neutral corr"),
-        )
-        if fnc
-        else None
-    )
-    example = _Aligned(refs.example, ids).column(PREDICTION_COLUMN)
-    with_example = rank_correlation(matrix, example, eras) if example is not None else None
-    with_bench: dict[str, FloatArray] = {}
+    compared = {}
     if refs.benchmarks is not None:
         for name in refs.benchmarks.columns:
-            if name not in NON_PREDICTION_COLUMNS:
-                values = benchmarks.column(name)
-                assert values is not None
-                with_bench[name] = rank_correlation(matrix, values, eras)
-    contribution = mmc if mmc is not None and np.isfinite(mmc).any() else bmc
-    meta_eras = int(np.isfinite(mmc[:, 0]).sum()) if mmc is not None else 0
-
-    results = []
-    for j, column in enumerate(columns):
-        mfe = max_abs(exposures[:, j, :])
-        results.append(
-            ColumnResult(
-                name=f"{prefix}{column}",
-                source=source.name,
-                eras=labels,
-                corr=corr[:, j],
-                bmc=None if bmc is None else bmc[:, j],
-                mmc=None if mmc is None else mmc[:, j],
-                fnc=None if fnc_scores is None else fnc_scores[:, j],
-                max_exposure=mfe,
-                corr_summary=summarize(corr[:, j]),
-                bmc_summary=None if bmc is None else summarize(bmc[:, j]),
-                mmc_summary=None if mmc is None else summarize(mmc[:, j]),
-                fnc_summary=None if fnc_scores is None else summarize(fnc_scores[:, j]),
-                corr_with_example=_mean(with_example[:, j])
-                if with_example is not None
-                else float("nan"),
-                corr_with_benchmarks={k: _mean(v[:, j]) for k, v in with_bench.items()},
-                payout=simulate_payout(
-                    corr[:, j],
-                    None if contribution is None else contribution[:, j],
-                    corr_multiplier=payout.corr_multiplier,
-                    mmc_multiplier=payout.mmc_multiplier if contribution is not None else 0.0,
-                    payout_factor=payout.payout_factor,
-                    clip=payout.clip,
-                ),
-            )
-        )
-    return results, meta_eras
-
-
-def _mean(values: FloatArray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.mean()) if finite.size else float("nan")
+            values = benchmarks.column(name)
+            if name not in NON_PREDICTION_COLUMNS and values is not None:
+                compared[str(name)] = values
+    references = References(
+        benchmark=benchmarks.column(refs.benchmark),
+        meta_model=_Aligned(refs.meta, ids).column(META_MODEL_COLUMN),
+        example=_Aligned(refs.example, ids).column(PREDICTION_COLUMN),
+        benchmarks=compared,
+    )
+    return score_columns(
+        [f"{prefix}{c}" for c in columns],
+        matrix,
+        val.target[rows],
+        eras,
+        val.dataset.features,
+        feature_rows=rows,
+        references=references,
+        fnc=fnc,
+        payout=payout,
+        source=source.name,
+        progress=progress,
+    )
 
 
 def validate(
@@ -477,16 +342,14 @@ def validate(
         meta=_optional(version_dir / META_MODEL_FILE),
         example=_optional(version_dir / EXAMPLE_FILE),
     )
-    columns: list[ColumnResult] = []
-    meta_eras = 0
+    columns: list[ColumnScores] = []
     for source in sources:
         frame = load_predictions(source.path)
         prefix = f"{source.name}/" if len(sources) > 1 else ""
-        scored, meta_eras_here = _score_source(
+        columns += _score_source(
             source, frame, val, refs, fnc=fnc, payout=payout, prefix=prefix, progress=progress
         )
-        columns += scored
-        meta_eras = max(meta_eras, meta_eras_here)
+    meta_eras = max((c.mmc_summary.eras for c in columns if c.mmc_summary), default=0)
 
     all_codes = np.unique(val.codes)
     scored_codes = np.unique(val.codes[val.scored])
@@ -548,61 +411,14 @@ def build_report(result: ValidationResult) -> Report:
     return Report(
         title=f"Validation: {', '.join(result.sources)}",
         facts=facts,
-        columns=[_report_column(c) for c in result.columns],
+        columns=[c.report_column() for c in result.columns],
         notes=notes,
     )
 
 
-def _report_column(c: ColumnResult) -> ReportColumn:
-    s = c.corr_summary
-    nan = float("nan")
-    stats = [
-        Stat("CORR mean", s.mean, "high", "Mean per-era numerai_corr"),
-        Stat("CORR Sharpe", s.sharpe, "high", "Mean / std of per-era CORR", digits=2),
-        Stat("max drawdown", s.max_drawdown, "low", "Largest fall of cumulative CORR"),
-        Stat("positive eras", s.positive_eras, "high", "Share of eras with CORR > 0", True),
-        Stat("MMC mean", c.mmc_summary.mean if c.mmc_summary else nan, "high", "Mean per-era MMC"),
-        Stat("BMC mean", c.bmc_summary.mean if c.bmc_summary else nan, "high", "Mean per-era BMC"),
-    ]
-    if c.fnc_summary is not None:
-        stats.append(Stat("FNC mean", c.fnc_summary.mean, "high", "Feature-neutral CORR"))
-    stats += [
-        Stat(
-            "max FE",
-            c.max_feature_exposure_mean,
-            "low",
-            "Mean per-era max feature exposure",
-            digits=3,
-        ),
-        Stat(
-            "corr w/ example",
-            c.corr_with_example,
-            None,
-            "Spearman with example predictions",
-            digits=3,
-        ),
-        Stat("payout / era", c.payout.mean, "high", "Simulated mean payout, share of stake", True),
-    ]
-    with_ = dict(c.corr_with_benchmarks)
-    if np.isfinite(c.corr_with_example):
-        with_ = {"example predictions": c.corr_with_example, **with_}
-    return ReportColumn(
-        name=c.name,
-        eras=c.eras,
-        corr=c.corr,
-        stats=stats,
-        mmc=c.mmc,
-        bmc=c.bmc,
-        max_exposure=c.max_exposure,
-        corr_with=with_,
-    )
-
-
 __all__ = [
-    "ColumnResult",
     "PayoutParams",
     "Source",
-    "StepProgress",
     "ValidationResult",
     "build_report",
     "file_source",
