@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from numerpilot.data.schema import (
     DATA_TYPE_COLUMN,
@@ -25,6 +27,7 @@ from numerpilot.data.schema import (
     ID_COLUMN,
     LIVE_ERA,
     MAIN_TARGET,
+    META_MODEL_COLUMN,
     PREDICTION_COLUMN,
     version_spec,
 )
@@ -41,6 +44,34 @@ ROUND_FILES = (
 HIDDEN_FILE = "hidden.parquet"
 
 
+def _strings(value: str, n: int) -> pa.Array:
+    return pa.array(np.full(n, value, dtype=object), pa.string())
+
+
+@lru_cache(maxsize=32)
+def _frame_schema(columns: tuple[tuple[str, pa.DataType], ...]) -> pa.Schema:
+    """Arrow schema with the pandas metadata that makes pandas read ``id`` as the index."""
+    sample = {
+        name: np.array(["x"], dtype=object)
+        if pa.types.is_string(dtype)
+        else np.zeros(1, dtype=dtype.to_pandas_dtype())
+        for name, dtype in columns
+    }
+    frame = pd.DataFrame(sample, index=pd.Index(["n000000000000000"], name=ID_COLUMN))
+    return pa.Schema.from_pandas(frame, preserve_index=True)
+
+
+def _write_frame(path: Path, ids: np.ndarray, columns: list[tuple[str, pa.Array]]) -> None:
+    """One parquet file as Numerai lays it out: the columns, then ``id`` as pandas' index.
+
+    Written with arrow directly: a round's files are written on every open, and going
+    through a DataFrame costs several times more.
+    """
+    schema = _frame_schema(tuple((name, array.type) for name, array in columns))
+    arrays = [array for _name, array in columns] + [pa.array(ids, pa.string())]
+    pq.write_table(pa.Table.from_arrays(arrays, schema=schema), path)
+
+
 class LiveData:
     """Writes and reads the per-round files under ``root/rounds/NUMBER/``."""
 
@@ -51,6 +82,7 @@ class LiveData:
         self._lock = threading.Lock()
         self._ids = lru_cache(maxsize=64)(self._read_ids)
         self._target = lru_cache(maxsize=64)(self._read_target)
+        self._meta = lru_cache(maxsize=64)(self._read_meta)
 
     def world(self, version: str) -> SyntheticWorld:
         with self._lock:
@@ -74,7 +106,7 @@ class LiveData:
             return
         data = self.config.data
         primary = self.world(self.config.primary_version).make_era(era_index, data.live_rows)
-        ids = pd.Index(np.asarray(primary.ids, dtype=str), name=ID_COLUMN)
+        ids = np.asarray(primary.ids, dtype=str)
         with atomic_dir(self.round_dir(number)) as tmp:
             for version in data.versions:
                 era = (
@@ -83,46 +115,46 @@ class LiveData:
                     else self.world(version).make_era(era_index, len(ids))
                 )
                 self._write_version(tmp / version, version, ids, era)
-            world = self.world(self.config.primary_version)
-            hidden = pd.DataFrame(
-                np.asarray(primary.targets, dtype=np.float32),
-                index=ids,
-                columns=list(world.target_names),
+            names = self.world(self.config.primary_version).target_names
+            targets = np.asarray(primary.targets, dtype=np.float32)
+            _write_frame(
+                tmp / HIDDEN_FILE,
+                ids,
+                [(t, pa.array(targets[:, j], from_pandas=True)) for j, t in enumerate(names)],
             )
-            hidden.to_parquet(tmp / HIDDEN_FILE)
 
-    def _write_version(self, out: Path, version: str, ids: pd.Index, era: EraData) -> None:
+    def _write_version(self, out: Path, version: str, ids: np.ndarray, era: EraData) -> None:
         """The version's live files in the layout ``write_dataset`` gives its own live era."""
         out.mkdir(parents=True)
         world = self.world(version)
         n = len(ids)
-        live = pd.DataFrame(
-            np.ascontiguousarray(era.features, dtype=np.int8),
-            index=ids,
-            columns=world.feature_names,
+        features = np.asarray(era.features, dtype=np.int8)
+        _write_frame(
+            out / "live.parquet",
+            ids,
+            [
+                (ERA_COLUMN, _strings(LIVE_ERA, n)),
+                (DATA_TYPE_COLUMN, _strings("live", n)),
+                *((f, pa.array(features[:, j])) for j, f in enumerate(world.feature_names)),
+                *((t, pa.nulls(n, pa.float32())) for t in world.target_names),
+            ],
         )
-        live.insert(0, DATA_TYPE_COLUMN, "live")
-        live.insert(0, ERA_COLUMN, LIVE_ERA)
-        targets = pd.DataFrame(
-            np.full((n, len(world.target_names)), np.nan, dtype=np.float32),
-            index=ids,
-            columns=world.target_names,
+        bench = np.asarray(era.benchmarks, dtype=np.float32)
+        _write_frame(
+            out / "live_benchmark_models.parquet",
+            ids,
+            [
+                (ERA_COLUMN, _strings(LIVE_ERA, n)),
+                *((b, pa.array(bench[:, j])) for j, b in enumerate(world.benchmark_names)),
+            ],
         )
-        pd.concat([live, targets], axis=1).to_parquet(out / "live.parquet")
-
-        bench = pd.DataFrame(
-            np.asarray(era.benchmarks, dtype=np.float32),
-            index=ids,
-            columns=world.benchmark_names,
+        example = np.asarray(era.example, dtype=np.float32)
+        _write_frame(
+            out / "live_example_preds.parquet", ids, [(PREDICTION_COLUMN, pa.array(example))]
         )
-        bench.insert(0, ERA_COLUMN, LIVE_ERA)
-        bench.to_parquet(out / "live_benchmark_models.parquet")
-
-        example = pd.DataFrame(
-            {PREDICTION_COLUMN: np.asarray(era.example, dtype=np.float32)}, index=ids
+        pd.DataFrame({PREDICTION_COLUMN: example}, index=pd.Index(ids, name=ID_COLUMN)).to_csv(
+            out / "live_example_preds.csv"
         )
-        example.to_parquet(out / "live_example_preds.parquet")
-        example.to_csv(out / "live_example_preds.csv")
 
     def _read_ids(self, number: int) -> pd.Index:
         path = self.round_dir(number) / HIDDEN_FILE
@@ -147,14 +179,19 @@ class LiveData:
         frame = pd.read_parquet(path, columns=[column])
         return frame[column].reindex(self.live_ids(number)).to_numpy(np.float64)
 
-    def write_meta_model(self, number: int, meta: np.ndarray, column: str) -> None:
-        frame = pd.DataFrame({column: meta}, index=self.live_ids(number))
+    def write_meta_model(self, number: int, meta: np.ndarray) -> None:
+        frame = pd.DataFrame({META_MODEL_COLUMN: meta}, index=self.live_ids(number))
         with atomic_path(self.round_dir(number) / "meta_model.parquet") as tmp:
             frame.to_parquet(tmp)
 
-    def read_meta_model(self, number: int, column: str) -> np.ndarray:
-        frame = pd.read_parquet(self.round_dir(number) / "meta_model.parquet", columns=[column])
-        return frame[column].to_numpy(np.float64)
+    def read_meta_model(self, number: int) -> np.ndarray:
+        return self._meta(number)
+
+    def _read_meta(self, number: int) -> np.ndarray:
+        path = self.round_dir(number) / "meta_model.parquet"
+        return pd.read_parquet(path, columns=[META_MODEL_COLUMN])[META_MODEL_COLUMN].to_numpy(
+            np.float64
+        )
 
 
 __all__ = ["HIDDEN_FILE", "ROUND_FILES", "LiveData"]

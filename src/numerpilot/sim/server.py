@@ -29,7 +29,7 @@ from starlette.applications import Starlette
 
 from numerpilot.clock import Clock
 from numerpilot.data.schema import version_spec
-from numerpilot.data.synth import ProgressCallback, SyntheticWorld, write_dataset
+from numerpilot.data.synth import ProgressCallback, write_dataset
 from numerpilot.errors import ConfigError, NumerpilotError
 from numerpilot.sim import actions
 from numerpilot.sim.accounts import AccountKeys, AuthError, derived_keys, ensure_account
@@ -105,9 +105,7 @@ class SimServer:
         self.demo = self.add_account(DEMO_USERNAME, self.config.accounts.demo_models)
         first_live_era = (
             self.config.data.first_live_era
-            or SyntheticWorld(
-                self.config.primary_version, self.config.data.scale, self.config.data.seed
-            ).scale.live_era_index
+            or self.live.world(self.config.primary_version).scale.live_era_index
         )
         with self.lock:
             self.world.bootstrap(clock.now(), first_live_era)

@@ -14,6 +14,7 @@ Nothing here reads a clock: the caller passes ``now``.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 from dataclasses import dataclass
@@ -24,10 +25,9 @@ from uuid import uuid4
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
-from numerpilot.data.schema import META_MODEL_COLUMN
 from numerpilot.sim import scoring
 from numerpilot.sim.calendar import RoundTimes, latest_round_at, round_times
 from numerpilot.sim.config import SimConfig
@@ -118,42 +118,66 @@ class World:
 
     # --- the event loop -------------------------------------------------------------------
 
-    def _next_event(self, now: datetime) -> _Event | None:
+    def _pending(self) -> tuple[list[_Event], dict[int, list[datetime]]]:
+        """The next event of every unresolved round and the next opening, one query."""
         days = self.config.calendar.score_days
         events: list[_Event] = []
+        dates: dict[int, list[datetime]] = {}
         with self.store.session() as s:
             last = s.scalar(select(func.max(Round.number)))
             if last is not None:
-                opens = self.times(last + 1).open_time
-                events.append(_Event(opens, _ORDER["open"], "open", last + 1))
+                events.append(self._open_event(last + 1))
             for r in s.scalars(select(Round).where(Round.resolved.is_(False))):
+                dates[r.number] = score_dates(r)
                 if not r.staking_closed:
                     events.append(_Event(r.close_staking_time, _ORDER["close"], "close", r.number))
                 elif r.days_scored < days:
-                    when = score_dates(r)[r.days_scored]
+                    when = dates[r.number][r.days_scored]
                     events.append(_Event(when, _ORDER["score"], "score", r.number))
                 else:
                     events.append(_Event(r.resolve_time, _ORDER["resolve"], "resolve", r.number))
-        due = [e for e in events if e.when <= now]
-        return min(due) if due else None
+        return events, dates
+
+    def _open_event(self, number: int) -> _Event:
+        return _Event(self.times(number).open_time, _ORDER["open"], "open", number)
 
     def advance(self, now: datetime) -> int:
-        """Apply every event due by ``now``; returns how many there were."""
+        """Apply every event due by ``now``, in time order; returns how many there were.
+
+        Only this loop changes a round's phase, so after each event the round's next one is
+        known without asking the database again.
+        """
+        events, dates = self._pending()
+        heapq.heapify(events)
+        days = self.config.calendar.score_days
         applied = 0
-        while (event := self._next_event(now)) is not None:
-            log.debug("sim event %s round %d at %s", event.kind, event.number, event.when)
-            {
-                "open": self._open,
-                "close": self._close_staking,
-                "score": self._score_day,
-                "resolve": self._resolve,
-            }[event.kind](event.number)
+        while events and events[0].when <= now:
+            event = heapq.heappop(events)
+            n = event.number
+            log.debug("sim event %s round %d at %s", event.kind, n, event.when)
+            follow: _Event | None = None
+            if event.kind == "open":
+                times = self._open(n)
+                dates[n] = list(times.score_dates)
+                heapq.heappush(events, self._open_event(n + 1))
+                follow = _Event(times.close_staking_time, _ORDER["close"], "close", n)
+            elif event.kind == "close":
+                self._close_staking(n)
+                follow = _Event(dates[n][0], _ORDER["score"], "score", n)
+            elif event.kind == "score":
+                day = self._score_day(n)
+                kind = "score" if day < days else "resolve"
+                follow = _Event(dates[n][min(day, days - 1)], _ORDER[kind], kind, n)
+            else:
+                self._resolve(n)
+            if follow is not None:
+                heapq.heappush(events, follow)
             applied += 1
         return applied
 
     # --- events ---------------------------------------------------------------------------
 
-    def _open(self, number: int) -> None:
+    def _open(self, number: int) -> RoundTimes:
         times = self.times(number)
         self.live.write_round(number, self.era_index(number))
         with self.store.session() as s:
@@ -171,12 +195,15 @@ class World:
             self._apply_stake_requests(s, times.open_time)
             for pickle in s.scalars(select(Pickle).where(Pickle.active.is_(True))):
                 s.add(new_run(pickle.id, number, times.open_time))
+        return times
 
     def _apply_stake_requests(self, s: Session, boundary: datetime) -> None:
+        # In request order (SQLite's rowid breaks ties), a drain after everything else: it
+        # releases whatever the other changes leave.
         pending = s.scalars(
             select(StakeRequest)
             .where(StakeRequest.status == "pending", StakeRequest.due_date <= boundary)
-            .order_by(StakeRequest.requested_at, StakeRequest.id)
+            .order_by(StakeRequest.drain, StakeRequest.requested_at, literal_column("rowid"))
         )
         for request in pending:
             model = s.get_one(Model, request.model_id)
@@ -211,23 +238,28 @@ class World:
             if sum(weights) <= 0:
                 weights[-1] = 1.0  # no stake anywhere: the meta model is the benchmark alone
             meta = scoring.meta_model(columns, weights)
-            self.live.write_meta_model(number, meta, META_MODEL_COLUMN)
+            self.live.write_meta_model(number, meta)
             r.total_at_risk = total
             r.payout_factor = payout_factor(total, self.config.payout)
             r.staking_closed = True
 
-    def _score_day(self, number: int) -> None:
+    def _score_day(self, number: int) -> int:
         days = self.config.calendar.score_days
         with self.store.session() as s:
             r = s.get_one(Round, number)
             day = r.days_scored + 1
             date = score_dates(r)[day - 1]
             subs = selected_submissions(s, number)
+            if not subs and date >= r.close_time:
+                # Nothing was submitted and nothing can be any more: no daily scores to
+                # compute, the round only waits for its resolution.
+                r.days_scored = days
+                return days
             if subs:
                 target = self.live.hidden_target(number)
                 shadow = scoring.shadow_target(target, self.config.data.seed, number)
                 realised = scoring.daily_target(target, shadow, day, days)
-                meta = self.live.read_meta_model(number, META_MODEL_COLUMN)
+                meta = self.live.read_meta_model(number)
                 preds = pd.DataFrame(
                     {sub.id: self.load_predictions(sub.id) for sub in subs},
                     index=self.live.live_ids(number),
@@ -258,6 +290,7 @@ class World:
                             )
                         )
             r.days_scored = day
+        return day
 
     def _resolve(self, number: int) -> None:
         days = self.config.calendar.score_days

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from ariadne import load_schema_from_path, make_executable_schema
@@ -16,7 +17,9 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 _RESOLVER_MODULES = (account, mutations, rounds, scores)
 
 
+@cache
 def build_schema() -> GraphQLSchema:
+    """The executable schema, built once per process: it holds no per-server state."""
     return make_executable_schema(
         load_schema_from_path(str(SCHEMA_PATH)), query, mutation, *SCALARS
     )
