@@ -69,6 +69,7 @@ class PreflightReport:
     python: str = ""
     bytecode: str = ""
     wall_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # user + system time of the child: unaffected by other load
     load_seconds: float | None = None
     predict_seconds: float | None = None
     peak_rss_bytes: int = 0
@@ -204,7 +205,13 @@ def _watch(popen: subprocess.Popen[bytes], limits: Limits) -> tuple[int, int, st
     peak = max(peak, int(usage.ru_maxrss) * 1024)
     if hit is None and peak > limits.memory_bytes:
         hit = "memory"
-    return popen.returncode, peak, b"".join(chunks).decode("utf-8", "replace"), hit
+    return _Exit(
+        returncode=popen.returncode,
+        peak_rss_bytes=peak,
+        cpu_seconds=usage.ru_utime + usage.ru_stime,
+        stderr=b"".join(chunks).decode("utf-8", "replace"),
+        hit=hit,
+    )
 
 
 def _child_env() -> dict[str, str]:
@@ -296,9 +303,10 @@ def _run_child(
         command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         cwd=work, env=_child_env(), start_new_session=True,
     )  # fmt: skip
-    returncode, peak, stderr, hit = _watch(popen, limits)
+    done = _watch(popen, limits)
     report.wall_seconds = clock.monotonic() - started
-    report.peak_rss_bytes = peak
+    report.cpu_seconds = done.cpu_seconds
+    report.peak_rss_bytes = peak = done.peak_rss_bytes
     try:
         harness = json.loads(report_json.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
@@ -309,19 +317,21 @@ def _run_child(
     report.predict_seconds = harness.get("predict_seconds")
     report.args = int(harness.get("args", 0))
     report.rows = int(harness.get("rows", 0))
-    if hit == "memory":
+    if done.hit == "memory":
         report.reason = "out_of_memory"
         report.message = (
             f"resident memory reached {peak / 2**30:.2f} GiB during '{report.stage}', over the "
             f"{limits.memory_bytes / 2**30:.1f} GiB limit"
         )
-    elif hit == "timeout":
+    elif done.hit == "timeout":
         report.reason = "timeout"
         report.message = (
             f"still running after {limits.timeout_seconds:g} s (during '{report.stage}')"
         )
-    elif returncode != 0:
-        report.reason, report.message = _classify_failure(returncode, report.stage, stderr, harness)
+    elif done.returncode != 0:
+        report.reason, report.message = _classify_failure(
+            done.returncode, report.stage, done.stderr, harness
+        )
     if report.reason:
         log.info("pre-flight failed: %s: %s", report.reason, report.message)
         return PreflightResult(report)
