@@ -113,10 +113,10 @@ def test_features_stored_wider_are_narrowed_after_checks(tmp_path: Path):
 
 
 def test_many_batches_and_bands_of_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import numerpilot.data.load as load_module
+    import numerpilot.data.reader as reader
 
-    monkeypatch.setattr(load_module, "BATCH_ROWS", 3)
-    monkeypatch.setattr(load_module, "COLUMNS_PER_PASS", 2)  # bands [a, b] and [c]
+    monkeypatch.setattr(reader, "BATCH_ROWS", 3)
+    monkeypatch.setattr(reader, "COLUMNS_PER_PASS", 2)  # bands [a, b] and [c]
     path = write(tmp_path / "t.parquet", table(rows_per_era=7), row_group_size=5)
     ds = load_dataset(path, features=FEATURES, targets=["target"], era_step=2)
     rows = np.flatnonzero(np.isin(np.arange(35) // 7, [0, 2, 4]))
@@ -205,6 +205,24 @@ def test_feature_values_outside_the_bins(tmp_path: Path, kind, bad, message):
     with pytest.raises(DataError, match=message) as info:
         load_dataset(path, features=FEATURES)
     assert info.value.column == "feature_c" and info.value.path == str(path)
+
+
+def test_error_midway_stops_the_reading_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import threading
+
+    import numerpilot.data.reader as reader
+
+    monkeypatch.setattr(reader, "BATCH_ROWS", 2)
+    t = table(rows_per_era=20)
+    values = t.column("feature_a").to_pylist()
+    values[1] = 7  # in the first of 50 batches
+    t = t.set_column(
+        t.schema.get_field_index("feature_a"), "feature_a", pa.array(values, pa.int8())
+    )
+    path = write(tmp_path / "t.parquet", t)
+    with pytest.raises(DataError, match="'feature_a' has values outside"):
+        load_dataset(path, features=FEATURES)
+    assert not [th for th in threading.enumerate() if th.name == "numerpilot-parquet"]
 
 
 def test_bad_value_in_a_skipped_era_is_not_read(tmp_path: Path):
