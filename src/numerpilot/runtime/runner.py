@@ -163,9 +163,18 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def _watch(popen: subprocess.Popen[bytes], limits: Limits) -> tuple[int, int, str, str | None]:
-    """Wait for the child while enforcing the limits; (exit status, peak RSS bytes, stderr,
-    limit hit or None). The exact peak comes from the kernel via ``wait4``."""
+@dataclass(frozen=True)
+class _Exit:
+    returncode: int
+    peak_rss_bytes: int
+    cpu_seconds: float
+    stderr: str
+    hit: str | None  # the limit that stopped the child, if one did
+
+
+def _watch(popen: subprocess.Popen[bytes], limits: Limits) -> _Exit:
+    """Wait for the child while enforcing the limits. The exact peak RSS and CPU time come
+    from the kernel via ``wait4``."""
     assert popen.stderr is not None
     started = clock.monotonic()
     peak, hit, chunks = 0, None, []
