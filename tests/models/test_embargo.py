@@ -41,6 +41,7 @@ def test_a_split_without_embargo_overstates_the_holdout_score() -> None:
     drawn = [world.make_era(i, n_rows=ROWS) for i in range(1, ERAS + 1)]
     features = np.ascontiguousarray(np.concatenate([e.features for e in drawn]), dtype=np.int8)
     target = np.concatenate([e.targets[:, column] for e in drawn]).astype(np.float32)
+    targets = target[:, None]
     eras = np.repeat(np.arange(1, ERAS + 1), ROWS)
     names = [f"feature_{j}" for j in range(features.shape[1])]
     embargo = embargo_eras([TARGET])
@@ -58,8 +59,10 @@ def test_a_split_without_embargo_overstates_the_holdout_score() -> None:
             window = np.flatnonzero((eras >= holdout_era - WINDOW - gap) & (eras <= holdout_era))
             split = holdout_split(eras[window], holdout_eras=1, embargo=gap)
             assert split is not None and split.test_eras == (holdout_era, holdout_era)
-            trainer = EnsembleTrainer(features, names, PARAMS, train_rows=window[split.train])
-            booster = lgb.Booster(model_str=trainer.train(TARGET, 0, target).model_text)
+            trainer = EnsembleTrainer.in_memory(
+                features, names, targets, [TARGET], eras, PARAMS, train_rows=window[split.train]
+            )
+            booster = lgb.Booster(model_str=trainer.train(TARGET, 0).model_text)
             overstated[gap].append(score(booster, window[split.test]) - score(booster, later))
 
     leaky, embargoed = (np.array(overstated[g]) for g in (0, embargo))

@@ -6,11 +6,9 @@ import pytest
 
 from numerpilot.config import LightGBMParams
 from numerpilot.models.cv import era_numbers, holdout_split
-from numerpilot.models.ensemble import era_codes
 from numerpilot.models.train import (
     BoosterResult,
     EnsembleTrainer,
-    Holdout,
     HoldoutMetric,
     era_pearson,
 )
@@ -51,13 +49,20 @@ class Recorder:
         self.events.append(("finish", None))
 
 
-def _trainer(toy: Toy, params: LightGBMParams) -> EnsembleTrainer:
-    eras = era_numbers(toy.eras)
-    split = holdout_split(eras, holdout_eras=6, embargo=4)
+def _trainer(
+    toy: Toy, params: LightGBMParams, targets: np.ndarray | None = None
+) -> EnsembleTrainer:
+    split = holdout_split(era_numbers(toy.eras), holdout_eras=6, embargo=4)
     assert split is not None
-    holdout = Holdout(rows=split.test, codes=era_codes(toy.eras[split.test]))
-    return EnsembleTrainer(
-        toy.features, toy.feature_names, params, train_rows=split.train, holdout=holdout
+    return EnsembleTrainer.in_memory(
+        toy.features,
+        toy.feature_names,
+        toy.targets if targets is None else targets,
+        toy.target_names,
+        toy.eras,
+        params,
+        train_rows=split.train,
+        holdout_rows=split.test,
     )
 
 
@@ -66,7 +71,6 @@ def test_train_all_trains_each_target_and_seed_and_reports_progress(toy: Toy, fa
     saved: list[BoosterResult] = []
     recorder = Recorder()
     results = trainer.train_all(
-        toy.targets,
         toy.target_names,
         seeds=[0, 1],
         skip={("target_aux_20", 1)},
@@ -88,14 +92,20 @@ def test_early_stopping_keeps_the_best_trees_on_the_holdout(toy: Toy, fast_param
     params = fast_params.model_copy(
         update={"n_estimators": 300, "learning_rate": 0.3, "early_stopping_rounds": 10}
     )
-    trainer = _trainer(toy, params)
     rng = np.random.default_rng(5)
-    noise = rng.normal(size=len(toy.eras)).astype(np.float32)  # nothing to learn
-    result = trainer.train("target", 0, noise)
+    noise = rng.normal(size=toy.targets.shape).astype(np.float32)  # nothing to learn
+    result = _trainer(toy, params, noise).train("target", 0)
     assert result.best_iteration < 300
     assert lgb.Booster(model_str=result.model_text).num_trees() == result.best_iteration
 
 
 def test_features_must_be_int8(toy: Toy, fast_params) -> None:
     with pytest.raises(TypeError, match="int8"):
-        EnsembleTrainer(toy.features.astype(np.float32), toy.feature_names, fast_params)  # type: ignore[arg-type]
+        EnsembleTrainer.in_memory(
+            toy.features.astype(np.float32),  # type: ignore[arg-type]
+            toy.feature_names,
+            toy.targets,
+            toy.target_names,
+            toy.eras,
+            fast_params,
+        )

@@ -14,12 +14,13 @@ from typer.testing import CliRunner
 from numerpilot.cli import app
 from numerpilot.clock import SteppedClock
 from numerpilot.config import LightGBMParams, Settings, load_settings
-from numerpilot.data.load import load_dataset
+from numerpilot.data.load import MemoryBudgetExceeded, load_dataset
 from numerpilot.errors import ConfigError, DataError
 from numerpilot.fsutil import sha256_file
 from numerpilot.models.ensemble import predict_frame
 from numerpilot.models.store import list_models, load_model
 from numerpilot.pipeline import train as train_pipeline
+from numerpilot.pipeline import train_rows
 from numerpilot.pipeline.predict import predict_live
 from numerpilot.pipeline.train import train_model
 from numerpilot.scoring.metrics import numerai_corr
@@ -72,7 +73,7 @@ def test_train_stores_a_complete_model(trained: Settings, demo_data_dir: Path) -
     assert manifest.targets == ["target", "target_cyrusd_20", "target_teager2b_20"]
     assert manifest.weights == {t: 1.0 for t in manifest.targets}
     assert manifest.data_files["train.parquet"] == sha256_file(root / "train.parquet")
-    assert manifest.embargo_eras == 4 and manifest.train_eras == 120
+    assert manifest.embargo_eras == 4 and manifest.train_eras == 120 - 20 - 4
     assert [(b.target, b.seed) for b in manifest.boosters] == [
         (t, s) for t in manifest.targets for s in (0, 1)
     ]
@@ -221,6 +222,27 @@ def test_features_missing_from_the_train_file_fail_before_training(
     progress = Interrupting()
     with pytest.raises(DataError, match="feature_only_in_v52"):
         train_model(settings, clock=CLOCK, progress=progress)
+    assert progress.started == []
+
+
+def test_streaming_in_small_chunks_trains_the_same_model(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(project, targets=["target", "target_teager2b_20"])
+    whole = train_model(settings, clock=CLOCK, name="whole")
+    monkeypatch.setattr(train_rows, "CHUNK_BYTES", 3 * 300 * 40)  # about 3 eras per chunk
+    chunked = train_model(settings, clock=CLOCK, name="chunked")
+    assert load_model(chunked.path).boosters == load_model(whole.path).boosters
+    assert chunked.manifest.validation == whole.manifest.validation
+
+
+def test_training_beyond_the_memory_budget_is_refused_before_binning(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(train_pipeline, "memory_budget", lambda fraction: 2_000_000)
+    progress = Interrupting()
+    with pytest.raises(MemoryBudgetExceeded, match=r"raise 'train\.era_step'"):
+        train_model(settings_for(project), clock=CLOCK, progress=progress)
     assert progress.started == []
 
 

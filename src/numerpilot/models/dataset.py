@@ -4,12 +4,15 @@ The usual recipe hands LightGBM a float matrix per target: a float32 copy of all
 (4x the int8 size), rebuilt and re-binned for every target, plus an ``X[mask]`` copy when a
 target has NaN labels. Here the features stay int8: LightGBM reads them in float32 batches of
 a few thousand rows (``lightgbm.Sequence``), so no float copy of the whole matrix exists, and
-the binned result (4 bits per value) is shared by all targets and seeds.
+the binned result (about a byte per value) is shared by all targets and seeds. Where even the
+int8 matrix is too large to hold beside the bins, the rows are streamed from disk chunk by
+chunk (``StreamedRows``). NaN labels become zero weights, never a copy.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import lightgbm as lgb
@@ -91,40 +94,89 @@ def build_dataset(
 
     The label is a placeholder; ``for_target`` sets each target's labels on the shared bins.
     """
-    seq = Int8Rows(features, rows)
+    return _construct(Int8Rows(features, rows), reference)
+
+
+class StreamedRows(lgb.Sequence):
+    """One chunk of rows that is read only when LightGBM reaches it, and dropped after.
+
+    ``read`` returns the chunk's int8 features and its float32 targets; the targets stay
+    (``targets``) so each row's labels arrive in the order LightGBM binned the rows.
+    """
+
+    batch_size = BATCH_ROWS
+
+    def __init__(
+        self,
+        n_rows: int,
+        read: Callable[[], tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]],
+    ):
+        self.n_rows = n_rows
+        self._read = read
+        self._features: npt.NDArray[np.int8] | None = None
+        self.targets: npt.NDArray[np.float32] | None = None
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def __getitem__(self, idx: int | slice | list[int]) -> npt.NDArray[Any]:
+        if not isinstance(idx, slice):
+            raise TypeError("streamed rows are read in order, one batch after the other")
+        if self._features is None:
+            features, targets = self._read()
+            if len(features) != self.n_rows or len(targets) != self.n_rows:
+                raise ValueError(f"chunk has {len(features)} rows, expected {self.n_rows}")
+            self._features, self.targets = features, targets
+        block = np.ascontiguousarray(self._features[idx], dtype=np.float32)
+        if idx.stop is None or idx.stop >= self.n_rows:
+            self._features = None  # LightGBM reads each chunk once, front to back
+        return block
+
+
+def build_streamed(chunks: list[StreamedRows], reference: lgb.Dataset) -> lgb.Dataset:
+    """Bin the rows of ``chunks`` in order; at most one chunk's features are in memory."""
+    if not chunks:
+        raise ValueError("no rows to bin")
+    return _construct(chunks, reference)
+
+
+def _construct(data: lgb.Sequence | list[StreamedRows], reference: lgb.Dataset) -> lgb.Dataset:
+    n = len(data) if isinstance(data, lgb.Sequence) else sum(len(c) for c in data)
     dataset = lgb.Dataset(
-        seq,
-        label=np.zeros(len(seq), dtype=np.float32),
+        data,
+        label=np.zeros(n, dtype=np.float32),
         reference=reference,
         feature_name=reference.feature_name,
         params=reference.params,
         free_raw_data=True,
     )
     dataset.construct()
-    logger.debug("binned %d rows x %d features", len(seq), features.shape[1])
+    logger.debug("binned %d rows x %d features", n, dataset.num_feature())
     return dataset
 
 
-def for_target(dataset: lgb.Dataset, labels: npt.NDArray[np.floating[Any]]) -> lgb.Dataset:
-    """``dataset`` labelled with ``labels``; rows whose label is NaN are left out.
+def for_target(dataset: lgb.Dataset, labels: npt.NDArray[np.floating[Any]]) -> float:
+    """Label the shared ``dataset`` with ``labels``; rows whose label is NaN get weight 0.
 
-    Without NaN the shared Dataset itself is relabelled (no copy). With NaN, LightGBM's
-    ``subset`` copies only the binned rows that have a label (half a byte per value), never
-    the features.
+    A zero weight removes a row from every gradient, hessian, leaf value and the initial
+    score, without copying the binned rows the way ``Dataset.subset`` would (a copy as large
+    as the bins themselves on full data). Returns the share of labelled rows: LightGBM counts
+    a leaf's rows from its hessian, so ``min_data_in_leaf`` should be divided by it.
     """
     if len(labels) != dataset.num_data():
         raise ValueError(f"{len(labels)} labels for {dataset.num_data()} rows")
     known = ~np.isnan(labels)
-    if known.all():
-        # Contiguous: a column of the (n, targets) matrix is a strided view LightGBM would copy.
-        return dataset.set_label(np.ascontiguousarray(labels, dtype=np.float32))
-    used = np.flatnonzero(known).astype(np.int32)
-    if len(used) == 0:
+    share = float(known.mean()) if len(labels) else 0.0
+    if share == 0:
         raise ValueError("every label is NaN")
-    subset = dataset.subset(used.tolist()).construct()
-    # The label must be set after construct(): before it, LightGBM would keep the
-    # reference's placeholder labels for a subset.
-    return subset.set_label(labels[known].astype(np.float32))
+    dataset.set_label(np.where(known, labels, 0).astype(np.float32))
+    if share < 1:
+        dataset.set_weight(known.astype(np.float32))
+    else:
+        # set_weight(all ones) would keep the zeros a previous target left; clear them.
+        dataset.set_field("weight", None)
+        dataset.weight = None
+    return share
 
 
 def predict_rows(
@@ -146,8 +198,10 @@ def predict_rows(
 __all__ = [
     "BIN_SAMPLE_ROWS",
     "Int8Rows",
+    "StreamedRows",
     "bin_reference",
     "build_dataset",
+    "build_streamed",
     "for_target",
     "predict_rows",
 ]

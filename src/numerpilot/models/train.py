@@ -9,6 +9,7 @@ holdout, the quantity Numerai pays for, rather than a squared error.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -102,67 +103,110 @@ def _progress_callback(progress: BoosterProgress) -> Callable[[lgb.callback.Call
 
 
 @dataclass
-class Holdout:
-    """Rows to stop early on: their indices and era codes."""
+class BinnedRows:
+    """Rows binned for LightGBM, with their targets (NaN kept) and era codes."""
 
-    rows: IntArray
-    codes: npt.NDArray[np.intp]
+    dataset: lgb.Dataset
+    targets: npt.NDArray[np.float32]  # (rows, len(target_names))
+    target_names: list[str]
+    codes: npt.NDArray[np.intp] | None = None  # era codes, needed for holdout rows
+
+    def labels(self, target: str) -> npt.NDArray[np.float32]:
+        try:
+            return np.ascontiguousarray(self.targets[:, self.target_names.index(target)])
+        except ValueError:
+            raise KeyError(f"target {target!r} is not among {self.target_names}") from None
+
+
+def bin_rows(
+    features: npt.NDArray[np.int8],
+    targets: npt.NDArray[np.float32],
+    target_names: Sequence[str],
+    codes: npt.NDArray[np.intp],
+    reference: lgb.Dataset,
+    *,
+    rows: IntArray | None = None,
+) -> BinnedRows:
+    """Bin in-memory rows (all, or the sorted selection ``rows``) with ``reference``'s bins."""
+    if features.dtype != np.int8:
+        raise TypeError(f"features must be int8, got {features.dtype}")
+    pick: Any = slice(None) if rows is None else rows
+    return BinnedRows(
+        dataset=build_dataset(features, reference, rows=rows),
+        targets=targets[pick],
+        target_names=list(target_names),
+        codes=codes[pick],
+    )
 
 
 class EnsembleTrainer:
-    """Bins the features once, then trains any (target, seed) on the shared bins."""
+    """Trains any (target, seed) on rows binned once; stops early on the holdout rows."""
 
     def __init__(
-        self,
+        self, params: LightGBMParams, train: BinnedRows, holdout: BinnedRows | None = None
+    ):
+        self.params = params
+        self.train_rows = train
+        self.holdout = holdout
+
+    @classmethod
+    def in_memory(
+        cls,
         features: npt.NDArray[np.int8],
         feature_names: list[str],
+        targets: npt.NDArray[np.float32],
+        target_names: Sequence[str],
+        eras: npt.NDArray[Any],
         params: LightGBMParams,
         *,
         train_rows: IntArray | None = None,
-        holdout: Holdout | None = None,
-    ):
-        if features.dtype != np.int8:
-            raise TypeError(f"features must be int8, got {features.dtype}")
-        self.params = params
-        self.train_rows = train_rows
-        self.holdout = holdout
-        base = booster_params(params, seed=0)
-        reference = bin_reference(features, feature_names, base, rows=train_rows)
+        holdout_rows: IntArray | None = None,
+    ) -> EnsembleTrainer:
+        """Bin an int8 matrix held in memory: training rows, and holdout rows if given."""
         started = monotonic()
-        self.train_set = build_dataset(features, reference, rows=train_rows)
-        self.holdout_set = (
-            build_dataset(features, reference, rows=holdout.rows) if holdout is not None else None
+        reference = bin_reference(
+            features, feature_names, booster_params(params, seed=0), rows=train_rows
+        )
+        _, codes = np.unique(np.asarray(eras), return_inverse=True)
+        codes = codes.reshape(-1).astype(np.intp)
+        train = bin_rows(features, targets, target_names, codes, reference, rows=train_rows)
+        holdout = (
+            bin_rows(features, targets, target_names, codes, reference, rows=holdout_rows)
+            if holdout_rows is not None
+            else None
         )
         logger.info(
-            "binned %d training rows x %d features in %.1f s",
-            self.train_set.num_data(),
+            "binned %d rows x %d features in %.1f s",
+            train.dataset.num_data(),
             len(feature_names),
             monotonic() - started,
         )
-
-    def _labels(self, labels: npt.NDArray[np.floating[Any]]) -> npt.NDArray[np.floating[Any]]:
-        return labels if self.train_rows is None else labels[self.train_rows]
+        return cls(params, train, holdout)
 
     def train(
         self,
         target: str,
         seed: int,
-        labels: npt.NDArray[np.floating[Any]],
         *,
         rounds: int | None = None,
         progress: BoosterProgress | None = None,
     ) -> BoosterResult:
-        """Train one booster on ``labels`` (one value per row of the full feature matrix)."""
+        """Train one booster on ``target``; ``rounds`` fixes the tree count (no early stop)."""
         started = monotonic()
         total = rounds if rounds is not None else self.params.n_estimators
         params = booster_params(self.params, seed=seed)
-        train_set = for_target(self.train_set, self._labels(labels))
+        train_set = self.train_rows.dataset
+        share = for_target(train_set, self.train_rows.labels(target))
+        # LightGBM counts a leaf's rows from its hessian, which zero-weight rows lack.
+        params["min_data_in_leaf"] = max(1, math.ceil(self.params.min_child_samples * share))
         valid_sets: list[lgb.Dataset] = []
         feval = None
         callbacks: list[Callable[[lgb.callback.CallbackEnv], None]] = []
-        if self.holdout is not None and self.holdout_set is not None:
-            valid_sets = [self.holdout_set]
-            feval = HoldoutMetric(labels[self.holdout.rows], self.holdout.codes)
+        if self.holdout is not None:
+            if self.holdout.codes is None:
+                raise ValueError("holdout rows need their era codes")
+            valid_sets = [self.holdout.dataset]
+            feval = HoldoutMetric(self.holdout.labels(target), self.holdout.codes)
             if self.params.early_stopping_rounds > 0 and rounds is None:
                 callbacks.append(
                     lgb.early_stopping(
@@ -198,7 +242,6 @@ class EnsembleTrainer:
 
     def train_all(
         self,
-        targets: npt.NDArray[np.floating[Any]],
         target_names: Sequence[str],
         seeds: Sequence[int],
         *,
@@ -209,11 +252,11 @@ class EnsembleTrainer:
         """Every (target, seed) not in ``skip``; ``on_result`` sees each as soon as it exists
         (to save it, so an interrupted run continues where it stopped)."""
         results = []
-        for j, target in enumerate(target_names):
+        for target in target_names:
             for seed in seeds:
                 if (target, seed) in skip:
                     continue
-                result = self.train(target, seed, targets[:, j], progress=progress)
+                result = self.train(target, seed, progress=progress)
                 logger.info(
                     "%s seed %d: %d trees, holdout corr %s, %.0f s",
                     target,
@@ -229,10 +272,11 @@ class EnsembleTrainer:
 
 
 __all__ = [
+    "BinnedRows",
     "BoosterProgress",
     "BoosterResult",
     "EnsembleTrainer",
-    "Holdout",
     "HoldoutMetric",
+    "bin_rows",
     "era_pearson",
 ]

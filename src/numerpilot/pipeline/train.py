@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -29,8 +30,9 @@ from numerpilot.data.load import EraRange, load_dataset, memory_budget
 from numerpilot.data.manifest import matches, read_manifest
 from numerpilot.errors import ConfigError, DataError
 from numerpilot.fsutil import sha256_file
-from numerpilot.models.cv import embargo_eras, era_numbers, holdout_split, walk_forward
+from numerpilot.models.cv import Split, embargo_eras, holdout_split, walk_forward
 from numerpilot.models.ensemble import ENSEMBLE, predict_columns
+from numerpilot.models.params import booster_params
 from numerpilot.models.store import (
     Manifest,
     PartialRun,
@@ -39,7 +41,8 @@ from numerpilot.models.store import (
     booster_info,
     write_model,
 )
-from numerpilot.models.train import BoosterProgress, BoosterResult, EnsembleTrainer, Holdout
+from numerpilot.models.train import BinnedRows, BoosterProgress, BoosterResult, EnsembleTrainer
+from numerpilot.pipeline.train_rows import EraIndex, TrainingFile
 from numerpilot.scoring.metrics import numerai_corr
 from numerpilot.scoring.summary import summarize
 from numerpilot.tournament.client import version_key
@@ -246,9 +249,32 @@ def _validate(
     return frame, {c: _scores(v) for c, v in per_era.items()}
 
 
+class _Rows:
+    """The training file's eras and the bins built from them, made when first needed."""
+
+    def __init__(
+        self,
+        file: TrainingFile,
+        index: EraIndex,
+        train_eras: npt.NDArray[np.str_],
+        t: TrainSettings,
+    ):
+        self.file = file
+        self.index = index
+        self.train_eras = train_eras
+        self.params = t.params
+        self._reference: lgb.Dataset | None = None
+
+    @property
+    def reference(self) -> lgb.Dataset:
+        if self._reference is None:
+            params = booster_params(self.params, seed=0)
+            self._reference = self.file.reference(self.index, self.train_eras, params)
+        return self._reference
+
+
 def _cross_validate(
-    data: Dataset,
-    eras: npt.NDArray[np.int64],
+    rows: _Rows,
     plan: TrainPlan,
     t: TrainSettings,
     results: list[BoosterResult],
@@ -261,34 +287,34 @@ def _cross_validate(
         target: max(1, round(np.mean([r.best_iteration for r in results if r.target == target])))
         for target in plan.targets
     }
-    folds = walk_forward(eras, t.cv_folds, plan.embargo)
+    folds = walk_forward(rows.index.numbers, t.cv_folds, plan.embargo)
     per_era: dict[str, float] = {}
     for k, fold in enumerate(folds, 1):
         cached = partial.result(f"cv_fold{k}")
         if cached is None:
             if progress is not None:
-                progress.step(f"cross-validation fold {k}/{len(folds)}: {fold.describe()}")
-            trainer = EnsembleTrainer(
-                data.features, data.feature_names, t.params, train_rows=fold.train
-            )
-            boosters = [
-                trainer.train(
-                    target, seed, data.targets[:, j], rounds=rounds[target], progress=progress
+                progress.step(
+                    f"cross-validation fold {k}/{len(folds)}: train eras "
+                    f"{fold.train_eras[0]}-{fold.train_eras[1]}, "
+                    f"test eras {fold.test_eras[0]}-{fold.test_eras[1]}"
                 )
-                for j, target in enumerate(plan.targets)
+            train = rows.file.streamed(rows.index, rows.index.labels[fold.train], rows.reference)
+            trainer = EnsembleTrainer(t.params, train)
+            boosters = [
+                trainer.train(target, seed, rounds=rounds[target], progress=progress)
+                for target in plan.targets
                 for seed in t.seeds
             ]
+            del trainer, train
             spec = _Spec(
                 [(b.target, b.seed, b.model_text) for b in boosters],
                 plan.weights,
                 t.neutralize_proportion,
             )
-            fold_eras = data.eras[fold.test]
-            columns = predict_columns(spec, data.features[fold.test], fold_eras)
-            scores = _score_columns(
-                {ENSEMBLE: columns[ENSEMBLE]}, data.targets[fold.test, 0], fold_eras
-            )
-            labels = np.unique(fold_eras)
+            test = rows.file.load(rows.index.labels[fold.test])
+            columns = predict_columns(spec, test.features, test.eras)
+            scores = _score_columns({ENSEMBLE: columns[ENSEMBLE]}, test.targets[:, 0], test.eras)
+            labels = np.unique(test.eras)
             cached = {str(e): float(v) for e, v in zip(labels, scores[ENSEMBLE], strict=True)}
             partial.save_result(f"cv_fold{k}", cached)
         per_era.update(cached)
@@ -301,6 +327,18 @@ def _cross_validate(
         "corr_sharpe": s.sharpe,
         "per_era": per_era,
     }
+
+
+def _describe(index: EraIndex, split: Split | None) -> str:
+    if split is None:
+        return f"no holdout: trained on all {index.rows.sum():,} rows of {len(index.labels)} eras"
+    train, test = index.numbers[split.train], index.numbers[split.test]
+    return (
+        f"trained on eras {train.min()}-{train.max()} "
+        f"({index.rows_of(index.labels[split.train]):,} rows), held out eras "
+        f"{test.min()}-{test.max()} ({index.rows_of(index.labels[split.test]):,} rows), "
+        f"embargo {test.min() - train.max() - 1} eras"
+    )
 
 
 def train_model(
@@ -331,46 +369,32 @@ def train_model(
         "holdout_eras": t.holdout_eras,
         "embargo_eras": plan.embargo,
     }
+    file = TrainingFile(plan.version_dir / TRAIN_FILE, plan.features, plan.targets, budget)
+    index = file.index(t.era_step)
+    split = holdout_split(index.numbers, t.holdout_eras, plan.embargo)
+    train_eras = index.labels[split.train] if split is not None else index.labels
+    holdout_eras = index.labels[split.test] if split is not None else index.labels[:0]
+    file.check_budget(index, train_eras, holdout_eras)
+    rows = _Rows(file, index, train_eras, t)
+
     partial = PartialRun(settings.models_path, plan.name, fingerprint)
     done = partial.done()
-
-    if progress is not None:
-        progress.step(
-            f"loading {TRAIN_FILE} ({len(plan.features)} features, every {t.era_step}. era)"
-        )
-    data = load_dataset(
-        plan.version_dir / TRAIN_FILE,
-        features=plan.features,
-        targets=plan.targets,
-        era_step=t.era_step,
-        memory_budget_bytes=int(budget * LOAD_SHARE_OF_BUDGET),
-        progress=progress.rows if progress is not None else None,
-    )
-    codes, labels = data.era_codes()
-    eras = era_numbers(labels)[codes]
-    split = holdout_split(eras, t.holdout_eras, plan.embargo)
-    notes = [split.describe()] if split is not None else ["no holdout: trained on every era"]
     todo = [(g, s) for g in plan.targets for s in t.seeds if (g, s) not in done]
+    holdout: Dataset | None = None
     if todo:
         if progress is not None:
-            progress.step(f"binning {len(data):,} rows; {len(todo)} booster(s) to train")
-        holdout = Holdout(split.test, codes[split.test].astype(np.intp)) if split else None
-        trainer = EnsembleTrainer(
-            data.features,
-            data.feature_names,
-            t.params,
-            train_rows=split.train if split else None,
-            holdout=holdout,
-        )
+            progress.step(
+                f"binning {index.rows_of(train_eras):,} rows x {len(plan.features)} features "
+                f"(era_step {t.era_step}); {len(todo)} booster(s) to train"
+            )
+        held: BinnedRows | None = None
+        if split is not None:
+            holdout, held = file.in_memory(holdout_eras, rows.reference)
+        trainer = EnsembleTrainer(t.params, file.streamed(index, train_eras, rows.reference), held)
         trainer.train_all(
-            data.targets,
-            plan.targets,
-            t.seeds,
-            skip=done,
-            on_result=partial.save,
-            progress=progress,
+            plan.targets, t.seeds, skip=done, on_result=partial.save, progress=progress
         )
-        del trainer
+        del trainer, held
     finished = partial.done()
     results = [finished[(g, s)] for g in plan.targets for s in t.seeds]
     spec = _Spec(
@@ -379,12 +403,13 @@ def train_model(
 
     holdout_scores: dict[str, Scores] = {}
     if split is not None:
-        columns = predict_columns(spec, data.features[split.test], data.eras[split.test])
-        per_era = _score_columns(columns, data.targets[split.test, 0], data.eras[split.test])
+        if holdout is None:
+            holdout = file.load(holdout_eras)
+        columns = predict_columns(spec, holdout.features, holdout.eras)
+        per_era = _score_columns(columns, holdout.targets[:, 0], holdout.eras)
         holdout_scores = {c: _scores(v) for c, v in per_era.items()}
-    cv = _cross_validate(data, eras, plan, t, results, partial, progress) if t.cv_folds else None
-    train_rows, train_eras = len(data), len(labels)
-    del data
+        del holdout
+    cv = _cross_validate(rows, plan, t, results, partial, progress) if t.cv_folds else None
 
     frame, validation = _validate(spec, plan, budget, progress)
     manifest = Manifest(
@@ -403,8 +428,8 @@ def train_model(
         era_step=t.era_step,
         holdout_eras=t.holdout_eras,
         embargo_eras=plan.embargo,
-        train_rows=train_rows,
-        train_eras=train_eras,
+        train_rows=index.rows_of(train_eras),
+        train_eras=len(train_eras),
         neutralize_proportion=t.neutralize_proportion,
         boosters=[booster_info(r) for r in results],
         validation=validation,
@@ -420,7 +445,7 @@ def train_model(
         manifest=manifest,
         reused=len(done),
         seconds=monotonic() - started,
-        notes=notes,
+        notes=[_describe(index, split)],
     )
 
 
