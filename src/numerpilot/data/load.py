@@ -20,6 +20,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +55,8 @@ from numerpilot.data.reader import (
 from numerpilot.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
+
+CodeT = TypeVar("CodeT", np.int8, np.int32)
 
 DEFAULT_BUDGET_FRACTION = 0.7
 # Bytes a row costs beyond its features and targets: era and type codes, the id in Arrow
@@ -141,9 +144,10 @@ def load_dataset(
     era_codes, era_labels = read_codes(parquet, ERA, where)
     if DATA_TYPE in schema.names:
         check_type(schema, DATA_TYPE, where, is_string_type, "strings")
-        type_codes, type_labels = read_codes(parquet, DATA_TYPE, where)
+        codes, type_labels = read_codes(parquet, DATA_TYPE, where)
+        type_codes = codes.astype(np.int8)  # a handful of labels
     else:
-        type_codes, type_labels = np.zeros(len(era_codes), np.int32), np.array([""])
+        type_codes, type_labels = np.zeros(len(era_codes), np.int8), np.array([""])
     keep = _select_rows(era_codes, era_labels, type_codes, type_labels, eras, data_types, era_step)
     n_keep = int(keep.sum())
     if n_keep == 0:
@@ -162,14 +166,14 @@ def load_dataset(
     out_features = np.empty((n_keep, len(features)), dtype=np.int8)
     out_targets = np.empty((n_keep, len(targets)), dtype=np.float32)
     read_rows(parquet, where, groups, mask, features, targets, out_features, out_targets, progress)
-    kept_era_codes, kept_era_labels = _compact(era_codes[keep], era_labels)
-    kept_type_codes, kept_type_labels = _compact(type_codes[keep], type_labels)
+    kept_era_codes, kept_era_labels = _compact(era_codes, era_labels, keep)
+    kept_type_codes, kept_type_labels = _compact(type_codes, type_labels, keep)
     log.info("loaded %s rows x %s features from %s", n_keep, len(features), where)
     return Dataset.from_codes(
         ids=ids,
         era_codes=kept_era_codes,
         era_labels=kept_era_labels,
-        type_codes=kept_type_codes.astype(np.int8),
+        type_codes=kept_type_codes,
         type_labels=kept_type_labels,
         features=out_features,
         feature_names=features,
@@ -182,7 +186,7 @@ def load_dataset(
 def _select_rows(
     era_codes: npt.NDArray[np.int32],
     era_labels: npt.NDArray[np.str_],
-    type_codes: npt.NDArray[np.int32],
+    type_codes: npt.NDArray[np.int8],
     type_labels: npt.NDArray[np.str_],
     eras: Collection[str] | EraRange | None,
     data_types: Collection[str] | None,
@@ -205,12 +209,17 @@ def _select_rows(
 
 
 def _compact(
-    codes: npt.NDArray[np.int32], labels: npt.NDArray[np.str_]
-) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.str_]]:
-    """Codes renumbered over only the labels that still occur."""
-    present = np.unique(codes)
-    remap = np.full(len(labels), -1, dtype=np.int32)
-    remap[present] = np.arange(len(present), dtype=np.int32)
+    codes: npt.NDArray[CodeT], labels: npt.NDArray[np.str_], keep: npt.NDArray[np.bool_]
+) -> tuple[npt.NDArray[CodeT], npt.NDArray[np.str_]]:
+    """The kept rows' codes, renumbered over only the labels that still occur (no copy
+    when every row is kept and every label occurs)."""
+    if not keep.all():
+        codes = codes[keep]
+    present = np.flatnonzero(np.bincount(codes, minlength=len(labels)))
+    if len(present) == len(labels):
+        return codes, labels
+    remap = np.zeros(len(labels), dtype=codes.dtype)
+    remap[present] = np.arange(len(present))
     return remap[codes], labels[present]
 
 

@@ -52,7 +52,7 @@ def read_codes(
 ) -> tuple[npt.NDArray[np.int32], npt.NDArray[np.str_]]:
     """One string column as (int32 code per row, sorted labels)."""
     try:
-        values = parquet.read(columns=[column]).column(0)
+        values = parquet.read(columns=[column], use_threads=False).column(0)
     except (pa.ArrowException, OSError) as e:
         raise DataError(
             f"cannot read {where}: {short(e)} (truncated or corrupt?)", path=where, column=column
@@ -88,7 +88,7 @@ def read_ids(
 ) -> pa.ChunkedArray:
     """The kept rows' ids, checked: present and unique."""
     try:
-        ids = parquet.read_row_groups(groups, columns=[ID]).column(0)
+        ids = parquet.read_row_groups(groups, columns=[ID], use_threads=False).column(0)
     except (pa.ArrowException, OSError) as e:
         raise DataError(
             f"cannot read {where}: {short(e)} (truncated or corrupt?)", path=where, column=ID
