@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from tests.tournament.fake_api import FakeTournament, serve
 
 from numerpilot.clock import SteppedClock
 from numerpilot.data.download import choose_version, download_dataset
@@ -17,6 +16,7 @@ from numerpilot.data.manifest import read_manifest, verify
 from numerpilot.errors import ConfigError, DataError, TournamentError
 from numerpilot.tournament import files
 from numerpilot.tournament.client import TournamentClient
+from tests.tournament.fake_api import FakeTournament, serve
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 TRAIN = bytes(range(256)) * 40  # 10,240 bytes: several chunks of a truncated transfer
