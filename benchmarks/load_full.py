@@ -40,7 +40,7 @@ def child(side: str, data_dir: Path, feature_set: str, targets: list[str], era_s
     else:
         import pandas as pd
 
-        frame = pd.read_parquet(path, columns=["era", *features, *targets])
+        frame = pd.read_parquet(path, columns=["id", "era", *features, *targets])
         rows = len(frame)
     seconds = monotonic() - start
     result = {
