@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from numerpilot.cli._common import JsonOption, err, out, print_json, state
-from numerpilot.clock import AcceleratedClock, Clock, SystemClock
+from numerpilot.clock import AcceleratedClock, Clock, SystemClock, utc
 from numerpilot.runtime.runner import model_runner
 from numerpilot.sim.config import load_sim_config
 from numerpilot.sim.faults import load_faults
@@ -29,18 +29,19 @@ CLOCK_KEY = "clock_now"  # the sim time last served, so an accelerated clock res
 _TICK_SECONDS = 0.2  # real time between world updates while idle
 
 
-def _clock(state_file: Path, speed: float | None) -> Clock:
-    if speed is None:
+def _clock(state_file: Path, speed: float | None, start: datetime | None) -> Clock:
+    """Real time; or simulated time from ``start`` (or where a previous run stopped)."""
+    if speed is None and start is None:
         return SystemClock()
-    if not state_file.exists():
-        return AcceleratedClock(SystemClock().now(), speed)
-    store = Store(state_file)
-    try:
-        saved = store.get_meta(CLOCK_KEY)
-    finally:
-        store.close()
-    start = datetime.fromisoformat(saved) if saved else SystemClock().now()
-    return AcceleratedClock(start, speed)
+    saved = None
+    if state_file.exists():
+        store = Store(state_file)
+        try:
+            saved = store.get_meta(CLOCK_KEY)
+        finally:
+            store.close()
+    begin = datetime.fromisoformat(saved) if saved else utc(start or SystemClock().now())
+    return AcceleratedClock(begin, speed or 1.0)
 
 
 @sim_app.command("serve")
@@ -50,7 +51,16 @@ def serve(
     speed: Annotated[
         float | None,
         typer.Option(
-            help="Run simulated time this many times faster (e.g. 10080: a week a minute)."
+            min=0.001,
+            help="Run simulated time this many times faster (e.g. 10080: a week a minute).",
+        ),
+    ] = None,
+    start: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+            help="Simulated time to start at (UTC unless given), e.g. 2026-03-03T12:15:00; "
+            "a restart resumes where the last run stopped instead.",
         ),
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the synthetic world.")] = None,
@@ -67,6 +77,15 @@ def serve(
     config: Annotated[
         Path | None, typer.Option(help="Sim settings file (TOML): calendar, payouts, data.")
     ] = None,
+    datasets: Annotated[
+        Path | None,
+        typer.Option(
+            help="Serve these dataset files (DIR/VERSION/FILE, as 'data synth' writes them, "
+            "same seed and scale) instead of writing new ones.",
+            exists=True,
+            file_okay=False,
+        ),
+    ] = None,
     run_models: Annotated[
         bool, typer.Option(help="Run uploaded model pickles at every round open.")
     ] = True,
@@ -76,7 +95,7 @@ def serve(
     path = state_file or state(ctx).project_dir / "sim" / "sim.db"
     data = {k: v for k, v in (("seed", seed), ("scale", scale)) if v is not None}
     sim_config = load_sim_config(config, data=data) if (config or data) else None
-    clock = _clock(path, speed)
+    clock = _clock(path, speed, start)
     with Progress(
         TextColumn("writing synthetic data"),
         BarColumn(),
@@ -92,6 +111,7 @@ def serve(
             config=sim_config,
             faults=load_faults(faults) if faults else None,
             model_runner=model_runner() if run_models else None,
+            datasets_dir=datasets,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
     stop = threading.Event()
