@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from numerpilot.clock import SteppedClock
+from numerpilot.errors import ConfigError
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.server import SimServer
 from numerpilot.sim.store import Payout, Score
@@ -95,7 +96,7 @@ def test_kill_9_mid_round_and_restart(
         os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up
         assert proc.wait(timeout=30) == -signal.SIGKILL
 
-    with serve_subprocess(state, demo_data_dir) as (_proc, again):
+    with serve_subprocess(state, demo_data_dir) as (proc, again):
         assert {k: again[k] for k in ("public_id", "secret_key")} == {
             k: info[k] for k in ("public_id", "secret_key")
         }
@@ -129,6 +130,8 @@ def test_kill_9_mid_round_and_restart(
         again_live = tmp_path / "live_again.parquet"
         api.download_dataset("v5.3/live.parquet", str(again_live))
         assert again_live.read_bytes() == live.read_bytes()
+        proc.send_signal(signal.SIGTERM)  # a polite stop ends the server cleanly
+        assert proc.wait(timeout=60) == 0
 
 
 def test_scores_payouts_and_stakes_survive_a_reopen(
@@ -168,3 +171,6 @@ def test_scores_payouts_and_stakes_survive_a_reopen(
         } == scores
     finally:
         reopened.close()
+    other_world = SimConfig(data=DataConfig(live_rows=200, seed=1))
+    with pytest.raises(ConfigError, match="other data settings"):
+        SimServer(state, clock=clock, config=other_world, datasets_dir=demo_data_dir)

@@ -82,7 +82,11 @@ class SimServer:
     ):
         self.clock = clock
         self.store = Store(state)
-        self.config = self._settle_config(config)
+        try:
+            self.config = self._settle_config(config)
+        except ConfigError:
+            self.store.close()
+            raise
         self.files_dir = state.parent / f"{state.stem}-files"
         self.datasets_dir = datasets_dir or self.files_dir / "datasets"
         self.uploads_dir = self.files_dir / "uploads"
