@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ class FakeTournament:
     get_statuses: list[int] = field(default_factory=list)
     truncate_gets: list[int] = field(default_factory=list)  # bytes to send before closing
     ignore_range: bool = False
+    mutations: int = 0  # mutations answered (applied)
     seen: list[Seen] = field(default_factory=list)
     url: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -63,6 +65,10 @@ class FakeTournament:
                 return 200, {"errors": [{"message": self.post_errors.pop(0)}], "data": None}
         query: str = body["query"]
         variables = body.get("variables") or {}
+        if query.lstrip().startswith("mutation"):
+            with self.lock:
+                self.mutations += 1
+            return 200, {"data": {"changeStake": {"status": "ok"}}}
         if "__typename" in query:
             return 200, {"data": {"__typename": "RootQueryType"}}
         if "listDatasets" in query:
@@ -149,10 +155,19 @@ def _handler(fake: FakeTournament) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that stops reading early (a skipped download) resets the connection:
+        # expected here, not worth a traceback on stderr.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve(fake: FakeTournament) -> Iterator[FakeTournament]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _handler(fake))
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()

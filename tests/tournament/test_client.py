@@ -67,6 +67,40 @@ def test_transient_failure_gives_up_after_the_configured_retries(
     assert fake.post_statuses == [502]
 
 
+MUTATION = 'mutation { changeStake(value: "1") { status } }'
+
+
+def test_mutation_is_not_repeated_when_it_may_have_been_applied(
+    fake: FakeTournament, clock: SteppedClock
+):
+    fake.post_statuses = [500]
+    with client(fake, clock) as c, pytest.raises(TransientTournamentError) as info:
+        c.query(MUTATION)
+    assert "may have been applied" in str(info.value)
+    assert len(fake.posts()) == 1 and clock.now() == START
+
+
+def test_mutation_is_repeated_when_the_server_said_not_now(
+    fake: FakeTournament, clock: SteppedClock
+):
+    fake.post_statuses = [503, 429]
+    with client(fake, clock) as c:
+        assert c.query(MUTATION) == {"changeStake": {"status": "ok"}}
+    assert fake.mutations == 1 and clock.now() - START == timedelta(seconds=3)
+
+
+def test_mutation_is_repeated_when_no_connection_was_made(clock: SteppedClock):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    c = TournamentClient(api_url=f"http://127.0.0.1:{port}", clock=clock, timeout=2, retries=2)
+    with pytest.raises(TransientTournamentError, match="gave up after 3 tries"):
+        c.query(MUTATION)
+    assert clock.now() - START == timedelta(seconds=3)
+
+
 def test_client_error_is_not_retried(fake: FakeTournament, clock: SteppedClock):
     fake.post_statuses = [400]
     with client(fake, clock) as c, pytest.raises(TournamentError) as info:

@@ -8,7 +8,9 @@ shared by every client in the process. This transport sends the very same reques
 client's own URL, and tells the failures apart:
 
 - connection errors, timeouts, 5xx and 429 -> ``TransientTournamentError``, retried here
-  with exponential backoff on the injected clock;
+  with exponential backoff on the injected clock; a mutation only when it surely did
+  nothing (no connection was made, or 429/503), since repeating an applied one would
+  apply it twice;
 - 401/403, and GraphQL errors about keys or permissions -> ``CredentialsError``;
 - everything else -> ``TournamentError``.
 
@@ -26,6 +28,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+import urllib3
 
 from numerpilot.clock import Clock
 from numerpilot.credentials import redact
@@ -76,11 +79,25 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 class RetryableStatus(TransientTournamentError):
-    """A transient failure that carries the server's Retry-After hint."""
+    """A transient HTTP status, with the server's Retry-After hint."""
 
-    def __init__(self, message: str, retry_after: float | None):
+    def __init__(self, message: str, status: int, retry_after: float | None):
         super().__init__(message)
+        self.status = status
         self.retry_after = retry_after
+
+
+class NotSent(TransientTournamentError):
+    """No connection was made: the server cannot have acted on the request."""
+
+
+def safe_to_repeat(error: TransientTournamentError) -> bool:
+    """Whether a failed mutation surely did nothing: it never left, or the server said
+    "not now" (429, 503). After a timeout or another 5xx it may have been applied, and
+    repeating it could, say, raise a stake twice; the caller must look before retrying."""
+    if isinstance(error, NotSent):
+        return True
+    return isinstance(error, RetryableStatus) and error.status in (429, 503)
 
 
 class Transport:
@@ -110,14 +127,26 @@ class Transport:
 
     # -- retry policy ---------------------------------------------------------------------
 
-    def retrying(self, what: str, call: Callable[[], T], *, retries: int | None = None) -> T:
-        """``call()``, retried on ``TransientTournamentError`` up to ``retries`` times."""
+    def retrying(
+        self,
+        what: str,
+        call: Callable[[], T],
+        *,
+        retries: int | None = None,
+        repeatable: Callable[[TransientTournamentError], bool] | None = None,
+    ) -> T:
+        """``call()``, retried on ``TransientTournamentError`` up to ``retries`` times (only
+        the failures ``repeatable`` accepts, if given)."""
         limit = self.retries if retries is None else retries
         attempt = 0
         while True:
             try:
                 return call()
             except TransientTournamentError as e:
+                if repeatable is not None and not repeatable(e):
+                    raise TransientTournamentError(
+                        f"{what}: {e} (not repeated: it may have been applied)"
+                    ) from e
                 if attempt >= limit:
                     tries = f"{attempt + 1} tries" if attempt else "1 try"
                     raise TransientTournamentError(f"{what}: {e} (gave up after {tries})") from e
@@ -143,11 +172,12 @@ class Transport:
         if token is not None:
             headers["Authorization"] = f"Token {token[0]}${token[1]}"
         body = {"query": query, "variables": dict(variables) if variables else None}
-        name = _operation_name(query)
+        mutation = query.lstrip().startswith("mutation")
         return self.retrying(
-            f"tournament query '{name}'",
+            f"tournament {'mutation' if mutation else 'query'} '{_operation_name(query)}'",
             lambda: self._post_once(body, headers, authorized=token is not None),
             retries=retries,
+            repeatable=safe_to_repeat if mutation else None,
         )
 
     def _post_once(
@@ -161,9 +191,8 @@ class Transport:
                 f"no answer from {where} within {self.timeout:g} s"
             ) from None
         except requests.ConnectionError as e:
-            raise TransientTournamentError(
-                self.scrub(f"cannot connect to {where}: {_reason(e)}")
-            ) from None
+            kind = NotSent if _never_connected(e) else TransientTournamentError
+            raise kind(self.scrub(f"cannot connect to {where}: {_reason(e)}")) from None
         except requests.RequestException as e:
             raise TournamentError(self.scrub(f"request to {where} failed: {e}")) from None
         with response:
@@ -185,7 +214,7 @@ class Transport:
         text = self.scrub(_short(response.text))
         if status in TRANSIENT_STATUS:
             raise RetryableStatus(
-                f"{where} answered HTTP {status} {text}".rstrip(), _retry_after(response)
+                f"{where} answered HTTP {status} {text}".rstrip(), status, _retry_after(response)
             )
         if status in (401, 403) and authorized:
             raise CredentialsError(
@@ -223,6 +252,15 @@ def _error_messages(errors: Any) -> list[str]:
     return []
 
 
+def _never_connected(error: requests.ConnectionError) -> bool:
+    """Refused, unresolvable or timed out while connecting: nothing was sent."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    cause = error.args[0] if error.args else None
+    reason = getattr(cause, "reason", cause)
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)
+
+
 def _reason(error: requests.ConnectionError) -> str:
     """The innermost reason of a connection error, without urllib3's long wrapper text."""
     text = str(error)
@@ -237,9 +275,11 @@ def _short(text: str, limit: int = 200) -> str:
 
 __all__ = [
     "TRANSIENT_STATUS",
+    "NotSent",
     "RetryableStatus",
     "Transport",
     "backoff_seconds",
     "is_auth_message",
+    "safe_to_repeat",
     "safe_url",
 ]
