@@ -8,6 +8,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -20,7 +21,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from numerpilot.clock import SteppedClock
+from numerpilot.clock import AcceleratedClock, SteppedClock
 from numerpilot.errors import ConfigError
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.server import SimServer
@@ -174,3 +175,21 @@ def test_scores_payouts_and_stakes_survive_a_reopen(
     other_world = SimConfig(data=DataConfig(live_rows=200, seed=1))
     with pytest.raises(ConfigError, match="other data settings"):
         SimServer(state, clock=clock, config=other_world, datasets_dir=demo_data_dir)
+
+
+def test_a_ticking_sim_moves_on_by_itself(tmp_path: Path, demo_data_dir: Path) -> None:
+    """On an accelerated clock with a background ticker, rounds open without any request."""
+    clock = AcceleratedClock(DEFAULT_START, speed=2 * 86400)  # two simulated days a second
+    config = SimConfig(data=DataConfig(live_rows=50))
+    with run_sim(
+        tmp_path / "sim.db",
+        clock=clock,
+        config=config,
+        datasets_dir=demo_data_dir,
+        tick_seconds=0.05,
+    ) as sim:
+        waiter, waited = threading.Event(), 0.0
+        while not sim.server.live.exists(1192) and waited < 30:
+            waiter.wait(0.05)  # real time: the ticker thread works meanwhile
+            waited += 0.05
+        assert sim.server.live.exists(1192)

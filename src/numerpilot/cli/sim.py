@@ -26,7 +26,8 @@ sim_app = typer.Typer(
 )
 
 CLOCK_KEY = "clock_now"  # the sim time last served, so an accelerated clock resumes there
-_TICK_SECONDS = 0.2  # real time between world updates while idle
+_TICK_SECONDS = 0.2  # real time between world updates while no request comes
+_SAVE_SECONDS = 1.0
 
 
 def _clock(state_file: Path, speed: float | None, start: datetime | None) -> Clock:
@@ -121,7 +122,7 @@ def serve(
 
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with serve_in_thread(server, port) as running:
+        with serve_in_thread(server, port, tick_seconds=_TICK_SECONDS) as running:
             demo = server.demo
             if json:
                 print_json(
@@ -139,12 +140,8 @@ def serve(
                 out.print(f"  models: {', '.join(demo.models)}")
                 out.print(f"  use it with: numerpilot --api-url {running.url} <command>")
                 err.print("serving; press Ctrl-C to stop")
-            ticks = 0
-            while not stop.wait(_TICK_SECONDS):
-                server.tick()
-                ticks += 1
-                if ticks % 5 == 0:  # about once a real second: cheap, and enough to resume
-                    server.store.set_meta(CLOCK_KEY, clock.now().isoformat())
+            while not stop.wait(_SAVE_SECONDS):  # the sim time, so a restart resumes there
+                server.store.set_meta(CLOCK_KEY, clock.now().isoformat())
             server.store.set_meta(CLOCK_KEY, clock.now().isoformat())
     finally:
         for sig, handler in previous.items():

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from numerpilot.fsutil import atomic_path
@@ -329,6 +329,9 @@ def finish_run(
     """Record a run's outcome: its output becomes the model's submission, or the failure."""
     run = session.get_one(PickleRun, job.run_id)
     pickle = session.get_one(Pickle, run.pickle_id)
+    current = current_round(session)
+    if error is None and (current is None or current.number != run.round_number):
+        error = f"Round {run.round_number} closed before the model's predictions arrived"
     if csv is not None and error is None:
         try:
             model = session.get_one(Model, pickle.model_id)
@@ -353,10 +356,6 @@ def finish_run(
         pickle.validation_status = "failed" if error else "validated"
     pickle.updated_at = now
     return run
-
-
-def count_submissions(session: Session, model_id: str) -> int:
-    return int(session.scalar(select(func.count()).where(Submission.model_id == model_id)) or 0)
 
 
 __all__ = [

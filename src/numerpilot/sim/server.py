@@ -268,16 +268,6 @@ class SimServer:
                 raise KeyError(username)
             return account.available_nmr
 
-    def summary(self) -> dict[str, Any]:
-        """What ``sim serve --json`` prints besides the URL."""
-        return {
-            "public_id": self.demo.public_id,
-            "secret_key": self.demo.secret_key,
-            "models": list(self.demo.models),
-            "versions": list(self.config.data.versions),
-            "state": str(self.store.path),
-        }
-
     def close(self) -> None:
         self.store.close()
 

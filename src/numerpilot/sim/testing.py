@@ -64,9 +64,21 @@ def _uvicorn(server: SimServer, port: int) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+def _ticker(server: SimServer, seconds: float, stop: threading.Event) -> None:
+    while not stop.wait(seconds):  # real time between updates, whatever the sim clock says
+        server.tick()
+
+
 @contextmanager
-def serve_in_thread(server: SimServer, port: int = 0) -> Iterator[RunningSim]:
-    """Serve ``server`` on ``127.0.0.1:port`` (0: any free port) until the block ends."""
+def serve_in_thread(
+    server: SimServer, port: int = 0, tick_seconds: float | None = None
+) -> Iterator[RunningSim]:
+    """Serve ``server`` on ``127.0.0.1:port`` (0: any free port) until the block ends.
+
+    Requests bring the world up to date by themselves; ``tick_seconds`` also ticks it every
+    that many real seconds in the background, which scores rounds and runs uploaded models
+    while nobody asks (a sim on a real or accelerated clock wants it; a stepped one does not).
+    """
     uv = _uvicorn(server, port)
     thread = threading.Thread(target=uv.run, name="numerpilot-sim", daemon=True)
     thread.start()
@@ -78,9 +90,22 @@ def serve_in_thread(server: SimServer, port: int = 0) -> Iterator[RunningSim]:
         waiter.wait(0.01)  # real time: waiting for a socket, not for the simulated clock
         waited += 0.01
     bound = uv.servers[0].sockets[0].getsockname()[1]
+    stop = threading.Event()
+    ticker = None
+    if tick_seconds is not None:
+        ticker = threading.Thread(
+            target=_ticker,
+            args=(server, tick_seconds, stop),
+            name="numerpilot-sim-tick",
+            daemon=True,
+        )
+        ticker.start()
     try:
         yield RunningSim(server=server, url=f"http://{HOST}:{bound}")
     finally:
+        stop.set()
+        if ticker is not None:
+            ticker.join(timeout=_START_TIMEOUT)
         uv.should_exit = True
         thread.join(timeout=_START_TIMEOUT)
 
@@ -95,8 +120,10 @@ def run_sim(
     model_runner: ModelRunner | None = None,
     datasets_dir: Path | None = None,
     port: int = 0,
+    tick_seconds: float | None = None,
 ) -> Iterator[RunningSim]:
-    """Create (or reopen) the sim at ``state`` and serve it in a thread."""
+    """Create (or reopen) the sim at ``state`` and serve it in a thread (see
+    ``serve_in_thread`` for ``tick_seconds``)."""
     server = SimServer(
         state,
         clock=clock,
@@ -106,7 +133,7 @@ def run_sim(
         datasets_dir=datasets_dir,
     )
     try:
-        with serve_in_thread(server, port) as running:
+        with serve_in_thread(server, port, tick_seconds) as running:
             yield running
     finally:
         server.close()

@@ -10,6 +10,7 @@ from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from numerpilot.data.schema import MAIN_TARGET
 from numerpilot.sim.actions import UserError
 from numerpilot.sim.resolvers.context import RequestContext, context
 from numerpilot.sim.resolvers.serialize import SCORE_VERSIONS, Obj, multipliers, stable_id
@@ -88,7 +89,7 @@ def resolve_performances(
                 "roundScoreTime": score_dates(r)[0],
                 "roundResolveTime": r.resolve_time,
                 "roundResolved": r.resolved,
-                "roundTarget": "target",
+                "roundTarget": MAIN_TARGET,
                 "roundPayoutFactor": r.payout_factor,
                 "atRisk": sub.at_risk,
                 "corrMultiplier": ctx.config.payout.corr_multiplier,
