@@ -76,7 +76,7 @@ class PayoutConfig(_Section):
     house_stake: float = Field(
         1000.0,
         ge=0,
-        description="Stake the house benchmark model carries in the meta model (not paid).",
+        description="Stake the house benchmark models share in the meta model (never paid).",
     )
 
 

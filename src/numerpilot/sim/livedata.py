@@ -171,13 +171,13 @@ class LiveData:
         """The round's final ``target`` in live-id order (never served)."""
         return self._target(number)
 
-    def house_benchmark(self, number: int) -> np.ndarray:
-        """The newest version's first benchmark model, the house model in the meta model."""
+    def house_benchmarks(self, number: int) -> list[np.ndarray]:
+        """The newest version's benchmark models: the house's entries in the meta model."""
         version = self.config.primary_version
-        column = version_spec(version).benchmark_columns[0]
+        columns = list(version_spec(version).benchmark_columns)
         path = self.path(number, version, "live_benchmark_models.parquet")
-        frame = pd.read_parquet(path, columns=[column])
-        return frame[column].reindex(self.live_ids(number)).to_numpy(np.float64)
+        frame = pd.read_parquet(path, columns=columns).reindex(self.live_ids(number))
+        return [frame[c].to_numpy(np.float64) for c in columns]
 
     def write_meta_model(self, number: int, meta: np.ndarray) -> None:
         frame = pd.DataFrame({META_MODEL_COLUMN: meta}, index=self.live_ids(number))

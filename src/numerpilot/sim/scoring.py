@@ -1,7 +1,7 @@
 """How the sim scores a round: the meta model, the daily targets, CORR and MMC.
 
 - Meta model: the stake-weighted mean of every staked submission, each tie-kept ranked and
-  gaussianised, plus the house benchmark model carrying the house stake.
+  gaussianised, plus the house benchmark models sharing the house stake.
 - Daily targets: the 20-day target is "realised" progressively. On day ``d`` of ``D`` the
   target is ``d/D * target + (1 - d/D) * shadow``, where ``shadow`` is a fixed random
   permutation of the target (same distribution, no signal). Noise shrinks each day and day

@@ -233,10 +233,14 @@ class World:
                     total += sub.at_risk
                     staked_columns.append(self.load_predictions(sub.id))
                     stakes.append(float(sub.at_risk))
-            columns = [*staked_columns, self.live.house_benchmark(number)]
-            weights = [*stakes, self.config.payout.house_stake]
-            if sum(weights) <= 0:
-                weights[-1] = 1.0  # no stake anywhere: the meta model is the benchmark alone
+            # The house stake is shared by the benchmark models; with no stake anywhere the
+            # meta model is the benchmarks alone.
+            house = self.live.house_benchmarks(number)
+            share = self.config.payout.house_stake / len(house)
+            if not stakes and share <= 0:
+                share = 1.0
+            columns = [*staked_columns, *house]
+            weights = [*stakes, *([share] * len(house))]
             meta = scoring.meta_model(columns, weights)
             self.live.write_meta_model(number, meta)
             r.total_at_risk = total
