@@ -77,7 +77,9 @@ class LightGBMParams(_Section):
     )
     bagging_fraction: float = Field(1.0, gt=0, le=1, description="Share of rows per tree.")
     early_stopping_rounds: int = Field(
-        200, ge=0, description="Stop a target when the holdout has not improved for this many trees (0: off)."
+        200,
+        ge=0,
+        description="Stop a target when the holdout has not improved for this many trees (0: off).",
     )
     num_threads: int = Field(0, ge=0, description="LightGBM threads (0: all cores).")
 
@@ -131,17 +133,17 @@ class TrainSettings(_Section):
 class ModelEntry(_Section):
     name: str = Field(description="The model's name on the tournament.")
     mode: Literal["csv", "upload"] = Field(
-        "csv", description="'csv': numerpilot predicts and submits; 'upload': Numerai runs a pickle."
+        "csv",
+        description="'csv': numerpilot predicts and submits; 'upload': Numerai runs a pickle.",
     )
-    model: str | None = Field(
-        None, description="Stored model to use (default: the promoted one)."
-    )
+    model: str | None = Field(None, description="Stored model to use (default: the promoted one).")
 
 
 class TournamentSettings(_Section):
     api_url: str | None = Field(
         None,
-        description="GraphQL endpoint. Unset: Numerai's. 'numerpilot sim serve' prints a local one.",
+        description="GraphQL endpoint. Unset: Numerai's. 'numerpilot sim serve' prints a "
+        "local one.",
     )
     models: list[ModelEntry] = Field(
         default_factory=list, description="Tournament models numerpilot takes part with."

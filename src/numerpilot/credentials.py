@@ -74,7 +74,9 @@ class RedactingFilter(logging.Filter):
         if clean != message or record.args:
             record.msg, record.args = clean, None
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info), self._secrets)
+            record.exc_text = redact(
+                logging.Formatter().formatException(record.exc_info), self._secrets
+            )
             record.exc_info = None
         return True
 
@@ -92,8 +94,7 @@ def check_file_mode(path: Path) -> None:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise CredentialsError(
-            f"{path} is readable by others (mode {stat.S_IMODE(mode):o}); "
-            f"run: chmod 600 {path}"
+            f"{path} is readable by others (mode {stat.S_IMODE(mode):o}); run: chmod 600 {path}"
         )
 
 
@@ -137,7 +138,8 @@ def require_credentials(
     if credentials is None:
         raise CredentialsError(
             f"no credentials: set {ENV_PUBLIC_ID} and {ENV_SECRET_KEY}, "
-            f"or run 'numerpilot init --public-id ...' to write {path or default_credentials_path()}"
+            "or run 'numerpilot init --public-id ...' to write "
+            f"{path or default_credentials_path()}"
         )
     return credentials
 

@@ -24,7 +24,9 @@ def init(
     ] = None,
     secret_key: Annotated[
         str | None,
-        typer.Option(help="Numerai API secret key (prompted for, hidden, if --public-id is given)."),
+        typer.Option(
+            help="Numerai API secret key (prompted for, hidden, if --public-id is given)."
+        ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing numerpilot.toml.")] = False,
 ) -> None:
@@ -49,7 +51,9 @@ def init(
 def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     """Check config, credentials, API, disk, memory and runtime images; say what to fix."""
     cli = state(ctx)
-    checks = run_checks(cli.project_dir, api_url=cli.api_url, credentials_path=default_credentials_path())
+    checks = run_checks(
+        cli.project_dir, api_url=cli.api_url, credentials_path=default_credentials_path()
+    )
     if json:
         print_json([c.as_dict() for c in checks])
     else:
@@ -60,7 +64,9 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
         out.print(table)
     blocking = [c for c in checks if c.status == "fail"]
     if blocking:
-        raise CheckFailed(f"{len(blocking)} check(s) failed: " + ", ".join(c.name for c in blocking))
+        raise CheckFailed(
+            f"{len(blocking)} check(s) failed: " + ", ".join(c.name for c in blocking)
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -53,7 +53,9 @@ def _config(project_dir: Path, api_url: str | None) -> tuple[Check, Settings | N
         settings = load_settings(project_dir, **overrides)
     except ConfigError as e:
         return Check("config", "fail", f"{e}; fix the setting or run 'numerpilot init'"), None
-    source = "numerpilot.toml" if (settings.project_dir / "numerpilot.toml").exists() else "defaults"
+    source = (
+        "numerpilot.toml" if (settings.project_dir / "numerpilot.toml").exists() else "defaults"
+    )
     return Check("config", "ok", f"valid ({source})"), settings
 
 
@@ -68,7 +70,8 @@ def _credentials(path: Path, local: bool) -> Check:
         return Check(
             "credentials",
             "warn",
-            "none: set NUMERAI_PUBLIC_ID/NUMERAI_SECRET_KEY or run 'numerpilot init --public-id ...'",
+            "none: set NUMERAI_PUBLIC_ID/NUMERAI_SECRET_KEY or run "
+            "'numerpilot init --public-id ...'",
         )
     return Check("credentials", "ok", f"found in {credentials.source}")
 
@@ -85,7 +88,9 @@ def _disk(settings: Settings) -> Check:
             f"{free / 1e9:.1f} GB free at {probe}, full data needs about {need / 1e9:.1f} GB; "
             "free space or set data.files to fewer files",
         )
-    return Check("disk", "ok", f"{free / 1e9:.1f} GB free, full data needs about {need / 1e9:.1f} GB")
+    return Check(
+        "disk", "ok", f"{free / 1e9:.1f} GB free, full data needs about {need / 1e9:.1f} GB"
+    )
 
 
 def _memory(settings: Settings) -> Check:
@@ -146,13 +151,13 @@ def _api(settings: Settings, credentials_path: Path) -> list[Check]:
     return [api, Check("credentials accepted", "ok", f"accepted for account '{account}'")]
 
 
-def run_checks(
-    project_dir: Path, *, api_url: str | None, credentials_path: Path
-) -> list[Check]:
+def run_checks(project_dir: Path, *, api_url: str | None, credentials_path: Path) -> list[Check]:
     """Every check, in order; none raises."""
     config_check, settings = _config(project_dir, api_url)
     checks = [config_check]
-    local = bool(settings and settings.tournament.api_url and "127.0.0.1" in settings.tournament.api_url)
+    local = bool(
+        settings and settings.tournament.api_url and "127.0.0.1" in settings.tournament.api_url
+    )
     checks.append(_credentials(credentials_path, local))
     if settings is not None:
         checks += [_disk(settings), _memory(settings)]
