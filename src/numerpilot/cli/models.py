@@ -37,7 +37,7 @@ class _RichProgress:
 
     def rows(self, done: int, total: int) -> None:
         if self.load is None:
-            self.load = self.bars.add_task("loading rows", total=total)
+            self.load = self.bars.add_task("binning rows", total=total)
         self.bars.update(self.load, completed=done)
 
     def start(self, target: str, seed: int, total: int) -> None:

@@ -62,7 +62,9 @@ class TrainProgress(BoosterProgress, Protocol):
 
     def step(self, message: str) -> None: ...
 
-    def rows(self, done: int, total: int) -> None: ...
+    def rows(self, done: int, total: int) -> None:
+        """Training rows read and binned so far, of ``total``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -390,11 +392,13 @@ def train_model(
         held: BinnedRows | None = None
         if split is not None:
             holdout, held = file.in_memory(holdout_eras, rows.reference)
-        trainer = EnsembleTrainer(t.params, file.streamed(index, train_eras, rows.reference), held)
+        rows_progress = progress.rows if progress is not None else None
+        binned = file.streamed(index, train_eras, rows.reference, rows_progress)
+        trainer = EnsembleTrainer(t.params, binned, held)
         trainer.train_all(
             plan.targets, t.seeds, skip=done, on_result=partial.save, progress=progress
         )
-        del trainer, held
+        del trainer, held, binned
     finished = partial.done()
     results = [finished[(g, s)] for g in plan.targets for s in t.seeds]
     spec = _Spec(

@@ -10,6 +10,7 @@ Only the holdout rows stay as int8 (they are scored at the end).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from numerpilot.data.dataset import Dataset
-from numerpilot.data.load import MemoryBudgetExceeded, load_dataset
+from numerpilot.data.load import MemoryBudgetExceeded, RowProgress, load_dataset
 from numerpilot.models.cv import era_numbers
 from numerpilot.models.dataset import BIN_SAMPLE_ROWS, StreamedRows, bin_reference, build_streamed
 from numerpilot.models.train import BinnedRows, bin_rows
@@ -104,17 +105,29 @@ class TrainingFile:
         return bin_reference(sample.features, self.features, params)
 
     def streamed(
-        self, index: EraIndex, eras: npt.NDArray[np.str_], reference: lgb.Dataset
+        self,
+        index: EraIndex,
+        eras: npt.NDArray[np.str_],
+        reference: lgb.Dataset,
+        progress: RowProgress | None = None,
     ) -> BinnedRows:
-        """Bin ``eras`` chunk by chunk; only one chunk's int8 features exist at a time."""
+        """Bin ``eras`` chunk by chunk; only one chunk's int8 features exist at a time.
+        ``progress`` hears (rows read so far, rows in all) as each chunk is read."""
         per_row = max(1, len(self.features))
         chunks: list[StreamedRows] = []
         start, rows = 0, 0
         counts = index.rows[np.searchsorted(index.labels, eras)]
+        total, done = int(counts.sum()), [0]
+
+        def report(n: int) -> None:
+            done[0] += n
+            if progress is not None:
+                progress(done[0], total)
+
         for i, count in enumerate(counts):
             rows += int(count)
             if rows * per_row >= CHUNK_BYTES or i == len(eras) - 1:
-                chunks.append(self._chunk(eras[start : i + 1], rows))
+                chunks.append(self._chunk(eras[start : i + 1], rows, report))
                 start, rows = i + 1, 0
         dataset = build_streamed(chunks, reference)
         targets = np.concatenate([c.targets for c in chunks if c.targets is not None])
@@ -122,9 +135,12 @@ class TrainingFile:
             raise ValueError("a chunk was not read while binning")
         return BinnedRows(dataset=dataset, targets=targets, target_names=self.targets)
 
-    def _chunk(self, eras: npt.NDArray[np.str_], rows: int) -> StreamedRows:
+    def _chunk(
+        self, eras: npt.NDArray[np.str_], rows: int, report: Callable[[int], None]
+    ) -> StreamedRows:
         def read() -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
             part = self.load(eras)
+            report(len(part))
             return part.features, part.targets
 
         return StreamedRows(rows, read)
