@@ -299,3 +299,19 @@ def test_default_shaped_model_reaches_a_share_of_the_oracle(
     ours = report.manifest.validation["ensemble"].corr_mean
     assert best > 0.08
     assert ours / best > 0.15
+
+
+def test_trains_on_the_v50_layout(tmp_path: Path) -> None:
+    """v5.0 has other feature and target counts (37 targets, no 'quantum' group)."""
+    from numerpilot.data.synth import write_dataset
+
+    write_dataset(tmp_path / "data", version="v5.0", scale="demo", seed=1)
+    settings = settings_for(tmp_path, targets=["target", "target_victor_20"])
+    report = train_model(settings, clock=CLOCK)
+    assert report.manifest.data_version == "v5.0" and report.name.startswith("v5.0-medium-")
+    meta = json.loads((tmp_path / "data" / "v5.0" / "features.json").read_text())
+    assert report.manifest.features == meta["feature_sets"]["medium"]
+    assert len(meta["targets"]) == 37
+    settings.train.feature_groups = ["quantum"]
+    with pytest.raises(ConfigError, match="'quantum' is not a feature set"):
+        train_model(settings, clock=CLOCK)
