@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 
 RETRY = timedelta(minutes=2)  # next try of an unfinished submission
 POLL = timedelta(minutes=15)  # when the tournament does not say when the next round opens
-SCORE_PULL = timedelta(hours=6)  # scores update once a day; a few pulls catch each soon
+SCORE_PULL = timedelta(hours=24)  # scores change once a day; each round open pulls too
 THROTTLE = timedelta(seconds=5)  # never two passes closer than this
 RECENT_CLOSED_ROUNDS = 5  # closed rounds checked for a missed submission
 # A pickle that cannot be built, fails pre-flight or is refused: notified, tried next pass.

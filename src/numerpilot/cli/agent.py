@@ -1,16 +1,39 @@
-"""Autopilot commands: ``status`` (``run`` and ``demo`` join it)."""
+"""Autopilot commands: ``run`` (the worker), ``status`` and ``demo``."""
 
 from __future__ import annotations
 
+import logging
+import signal
+from datetime import timedelta
+from types import FrameType
 from typing import Annotated
 
 import typer
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from numerpilot.agent.dashboard import EMPTY_MESSAGE, StatusResult
 from numerpilot.agent.dashboard import status as collect
+from numerpilot.agent.demo import DemoResult, run_demo
+from numerpilot.agent.ledger import Ledger
+from numerpilot.agent.notify import notifier_from_settings
+from numerpilot.agent.services import TournamentServices
+from numerpilot.agent.worker import PassReport, Worker
 from numerpilot.cli._common import JsonOption, err, out, print_json, state
 from numerpilot.clock import SystemClock
+from numerpilot.credentials import install_redaction, require_credentials
+from numerpilot.pipeline.demo import DEMO_DAYS, SPEED
+from numerpilot.tournament.client import TournamentClient
+
+# The worker checks for a stop at least this often while it waits.
+NAP = timedelta(seconds=5)
 
 
 def _num(value: float | None) -> str:
@@ -122,5 +145,165 @@ def status(
     err.print(f"dashboard: {result.dashboard}")
 
 
+def _render_pass(report: PassReport) -> None:
+    table = Table("model", "outcome", title=f"Round {report.round.number}" if report.round else "")
+    for model, outcome in report.outcomes.items():
+        table.add_row(model, outcome.value)
+    if report.outcomes:
+        out.print(table)
+    elif report.round is None:
+        out.print("no round has opened yet")
+    else:
+        out.print(f"round {report.round.number} is not open; nothing to submit")
+    for note in report.notes:
+        err.print(note)
+    for error in report.errors:
+        err.print(f"[yellow]{error}[/]")
+    if report.next_pass is not None:
+        err.print(f"next pass due {report.next_pass:%Y-%m-%d %H:%M} UTC")
+
+
+def run(
+    ctx: typer.Context,
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once",
+            help="One pass (settle, submit if a round is open, scores, stakes), then exit: "
+            "0 done, 6 something to retry, 7 rejected.",
+        ),
+    ] = False,
+    json: JsonOption = False,
+) -> None:
+    """Take part in every round, unattended: submit each configured model before the close,
+    retrain on the cadence, pull scores and payouts, apply the stake policy.
+
+    Everything goes to the ledger; a restart (even after kill -9) resumes without a duplicate
+    or a missing submission. SIGTERM or Ctrl-C stops it between steps."""
+    settings = state(ctx).settings()
+    credentials = require_credentials()
+    install_redaction(credentials)
+    logging.getLogger("numerpilot.agent").setLevel(logging.INFO)
+    clock = SystemClock()
+    client = TournamentClient.from_settings(settings, credentials=credentials, clock=clock)
+    with client, Ledger.open(settings, clock) as ledger:
+        notifier = notifier_from_settings(settings, clock, secrets=credentials.secrets)
+        services = TournamentServices(settings, client, clock)
+        worker = Worker(settings, ledger, notifier, services, clock, nap=NAP)
+        if once:
+            report = worker.run_once()
+            if json:
+                print_json(report.as_dict())
+            else:
+                _render_pass(report)
+            raise typer.Exit(int(report.exit_code()))
+
+        def stop(_signum: int, _frame: FrameType | None) -> None:
+            err.print("stopping after the current step")
+            worker.stop()
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        models = ", ".join(m.name for m in settings.tournament.models)
+        err.print(f"numerpilot is running for {models}; ledger {settings.ledger_path}")
+        try:
+            worker.run()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        err.print(f"stopped after {worker.passes} passes")
+
+
+class _DemoProgress:
+    """Steps as lines; downloads, training and the month as bars."""
+
+    def __init__(self, bars: Progress):
+        self.bars = bars
+        self.tasks: dict[str, TaskID] = {}
+        self.booster: TaskID | None = None
+
+    def _task(self, key: str, description: str, total: float | None) -> TaskID:
+        if key not in self.tasks:
+            self.tasks[key] = self.bars.add_task(description, total=total)
+        return self.tasks[key]
+
+    def step(self, message: str) -> None:
+        self.bars.console.print(f"[bold]·[/] {message}", highlight=False)
+
+    def download(self, name: str, done: int, total: int | None) -> None:
+        task = self._task(f"file {name}", f"  {name}", total)
+        self.bars.update(task, completed=done, total=total)
+
+    def rows(self, done: int, total: int) -> None:
+        self.bars.update(self._task("rows", "  loading rows", total), completed=done)
+
+    def start(self, target: str, seed: int, total: int) -> None:
+        self.booster = self.bars.add_task(f"  {target} (seed {seed})", total=total)
+
+    def advance(self, done: int) -> None:
+        if self.booster is not None:
+            self.bars.update(self.booster, completed=done)
+
+    def finish(self) -> None:
+        if self.booster is not None:  # early stopping ends a booster before its total
+            self.bars.update(self.booster, total=self.bars.tasks[self.booster].completed)
+
+    def month(self, day: float, days: float, summary: str) -> None:
+        task = self._task("month", "  simulated days", days)
+        self.bars.update(task, completed=day, description=f"  day {day:4.1f}: {summary}")
+
+
+def _render_demo(result: DemoResult) -> None:
+    _render(StatusResult(result.report, result.dashboard, result.ledger, True))
+    corr = "–" if result.validation_corr is None else f"{result.validation_corr:+.4f}"
+    out.print(
+        f"{result.rounds} rounds, {result.confirmed} confirmed submissions in "
+        f"{result.sim_days:.0f} simulated days; model {result.model} (validation corr {corr}); "
+        f"{result.seconds:.0f} s ("
+        + ", ".join(f"{k} {v:.0f} s" for k, v in result.phases.items())
+        + ")"
+    )
+    paths = Table("what", "where", title="Reports", show_header=False)
+    if result.validation_report is not None:
+        paths.add_row("validation report", str(result.validation_report))
+    paths.add_row("dashboard", str(result.dashboard))
+    paths.add_row("ledger", str(result.ledger))
+    if result.notifications is not None:
+        paths.add_row("notifications", str(result.notifications))
+    out.print(paths)
+
+
+def demo(
+    ctx: typer.Context,
+    days: Annotated[
+        float, typer.Option(min=0.1, help="Simulated days the autopilot takes part.")
+    ] = DEMO_DAYS,
+    speed: Annotated[
+        float, typer.Option(min=1.0, help="Simulated seconds per real second while it waits.")
+    ] = SPEED,
+    json: JsonOption = False,
+) -> None:
+    """numerpilot's whole job on the built-in local tournament, in a few minutes, offline:
+    data, training, validation, a CSV model and an uploaded model taking part in a simulated
+    month of rounds, scores, payouts and stakes. Needs no credentials and no network."""
+    project = state(ctx).project_dir
+    bars = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+    with bars:
+        result = run_demo(project, progress=_DemoProgress(bars), days=days, speed=speed)
+    if json:
+        print_json(result.as_dict())
+    else:
+        _render_demo(result)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(run)
     app.command()(status)
+    app.command()(demo)
