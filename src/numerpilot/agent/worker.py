@@ -147,6 +147,7 @@ class Worker:
         self.nap = nap  # the longest single sleep, so a stop is noticed (None: no limit)
         self.name = name
         self.state = State.STOPPED
+        self._stop_requested = False  # set from a signal handler; never cleared
         self.models = list(settings.tournament.models)
         self.ctx = StepContext(settings, ledger, notifier, services, clock)
         self._next_pass: datetime | None = None
@@ -163,8 +164,14 @@ class Worker:
         return utc(self.clock.now())
 
     def stop(self) -> None:
-        """Finish the current step, then leave ``run`` (safe from a signal handler)."""
+        """Finish the current step, then leave ``run`` (safe from a signal handler, even one
+        that arrives before ``run`` has started)."""
+        self._stop_requested = True
         self.state = State.STOPPED
+
+    @property
+    def running(self) -> bool:
+        return self.state is State.RUNNING and not self._stop_requested
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -173,7 +180,7 @@ class Worker:
         self.state = State.RUNNING
         self.reconcile()
         self.heartbeat("started")
-        while self.state is State.RUNNING:
+        while self.running:
             now = self.now()
             if until is not None and now >= until:
                 break
@@ -200,7 +207,7 @@ class Worker:
 
     def _sleep_until(self, wake: datetime) -> None:
         remaining = (wake - self.now()).total_seconds()
-        while remaining > 0 and self.state is State.RUNNING:
+        while remaining > 0 and self.running:
             step = remaining if self.nap is None else min(remaining, self.nap.total_seconds())
             self.clock.sleep(step)
             remaining = (wake - self.now()).total_seconds()

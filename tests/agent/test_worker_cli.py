@@ -1,0 +1,132 @@
+"""``numerpilot run``: one pass for cron (exit codes, --json), and the long-running worker
+stopped cleanly by SIGTERM, against a local tournament on real time."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from numerpilot.agent.ledger import Ledger
+from numerpilot.cli import main
+from numerpilot.clock import SystemClock
+from numerpilot.errors import ExitCode
+from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
+from numerpilot.sim.testing import RunningSim, run_sim
+
+PROJECT = """
+[data]
+version = "v5.3"
+files = ["features.json", "train.parquet", "validation.parquet", "live.parquet",
+         "live_benchmark_models.parquet"]
+
+[train]
+feature_set = "medium"
+targets = ["target"]
+holdout_eras = 10
+
+[train.params]
+learning_rate = 0.1
+n_estimators = 20
+max_depth = 3
+num_leaves = 7
+min_child_samples = 20
+early_stopping_rounds = 0
+num_threads = 1
+
+[submit]
+max_feature_exposure = 0.9
+
+[[tournament.models]]
+name = "demo_csv"
+"""
+
+
+@pytest.fixture
+def live_sim(tmp_path: Path, demo_data_dir: Path) -> Iterator[RunningSim]:
+    """A tournament on real time where a round is always open (a new one every day)."""
+    calendar = CalendarConfig(
+        open_weekdays=(0, 1, 2, 3, 4, 5, 6), staking_hours=24.0, staking_hours_by_weekday={}
+    )
+    config = SimConfig(data=DataConfig(live_rows=200), calendar=calendar)
+    with run_sim(
+        tmp_path / "sim" / "sim.db", clock=SystemClock(), config=config, datasets_dir=demo_data_dir
+    ) as sim:
+        yield sim
+
+
+@pytest.fixture
+def project(tmp_path: Path, live_sim: RunningSim, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    (folder / "numerpilot.toml").write_text(PROJECT, encoding="utf-8")
+    monkeypatch.setenv("NUMERAI_PUBLIC_ID", live_sim.demo.public_id)
+    monkeypatch.setenv("NUMERAI_SECRET_KEY", live_sim.demo.secret_key)
+    monkeypatch.setenv("NUMERPILOT_API_URL", live_sim.url)
+    return folder
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    captured = capsys.readouterr()
+    code = info.value.code
+    return (code if isinstance(code, int) else 0), captured.out, captured.err
+
+
+def test_run_once_trains_submits_and_then_has_nothing_left(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(["--project", str(project), "run", "--once", "--json"], capsys)
+    assert code == ExitCode.OK, err
+    report = json.loads(out)
+    assert report["round_open"] and report["outcomes"] == {"demo_csv": "confirmed"}
+    assert report["exit_code"] == 0 and report["errors"] == []
+    code, out, _ = run(["--project", str(project), "run", "--once", "--json"], capsys)
+    assert code == ExitCode.OK and json.loads(out)["outcomes"] == {"demo_csv": "done"}
+    with Ledger(project / "numerpilot.db", SystemClock()) as ledger:
+        (sub,) = ledger.submissions()
+        assert sub.status == "confirmed" and sub.model_version is not None
+        promoted = ledger.promoted_model_version()
+        assert promoted is not None and promoted.name == sub.model_version
+        beat = ledger.last_heartbeat()
+        assert beat is not None and beat.state == "once" and beat.beats == 2
+
+
+def test_run_without_credentials_says_what_to_do(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NUMERAI_SECRET_KEY")
+    monkeypatch.delenv("NUMERAI_PUBLIC_ID")
+    code, _, err = run(["--project", str(project), "run", "--once"], capsys)
+    assert code == ExitCode.CREDENTIALS and "NUMERAI_PUBLIC_ID" in err
+    assert not (project / "numerpilot.db").exists()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_worker_between_steps(project: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "numerpilot", "--project", str(project), "run"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root / "src")},
+    )
+    assert worker.stderr is not None
+    first = worker.stderr.readline()  # blocks until the worker announces itself
+    assert "numerpilot is running for demo_csv" in first
+    worker.send_signal(signal.SIGTERM)
+    _, rest = worker.communicate(timeout=120)
+    assert worker.returncode == 0, rest
+    assert "stopping after the current step" in rest and "stopped after" in rest
+    with Ledger(project / "numerpilot.db", SystemClock()) as ledger:
+        beat = ledger.last_heartbeat()
+        assert beat is not None and beat.state == "stopped"

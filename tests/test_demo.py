@@ -1,0 +1,58 @@
+"""``numerpilot demo``: the README's first command, run as a user runs it (shortened to two
+simulated days), offline, with no credentials anywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from numerpilot.cli import main
+from numerpilot.config import CONFIG_FILE
+from numerpilot.errors import ExitCode
+from numerpilot.pipeline.demo import MARKER
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as info:
+        main(args)
+    captured = capsys.readouterr()
+    code = info.value.code
+    return (code if isinstance(code, int) else 0), captured.out, captured.err
+
+
+@pytest.mark.slow
+def test_demo_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], runtime_cache_dir: Path
+) -> None:
+    project = tmp_path / "demo-project"
+    code, out, err = run(["--project", str(project), "demo", "--days", "2", "--json"], capsys)
+    assert code == ExitCode.OK, err
+    result = json.loads(out)
+    # From Tuesday 12:05 to Thursday 12:05: three rounds, both models in each, none missed.
+    assert result["rounds"] == 3 and result["confirmed_submissions"] == 6
+    models = {m["model"]: m for m in result["status"]["models"]}
+    assert set(models) == {"demo_csv", "demo_upload"}
+    assert all(m["confirmed"] == 3 and m["missed"] == 0 for m in models.values())
+    assert result["validation_corr"] is not None
+    for key in ("validation_report", "dashboard", "ledger", "notifications"):
+        assert Path(result[key]).is_file(), key
+    assert "<svg" in Path(result["validation_report"]).read_text(encoding="utf-8")
+    assert set(result["phases"]) >= {"data, training, validation", "simulated month"}
+    # Progress went to stderr, step by step.
+    for step in ("starting the local tournament", "training", "pre-flighting", "autopilot"):
+        assert step in err
+    # Running it again in the same folder starts over cleanly.
+    code, out, _ = run(["--project", str(project), "demo", "--days", "0.5", "--json"], capsys)
+    assert code == ExitCode.OK and json.loads(out)["rounds"] == 1
+
+
+def test_demo_never_overwrites_a_real_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / CONFIG_FILE).write_text("[train]\nfeature_set = 'small'\n", encoding="utf-8")
+    code, _, err = run(["--project", str(tmp_path), "demo"], capsys)
+    assert code == ExitCode.CONFIG and "empty folder" in err
+    assert (tmp_path / CONFIG_FILE).read_text(encoding="utf-8").startswith("[train]")
+    assert not MARKER.startswith("[")
