@@ -92,7 +92,7 @@ def main() -> None:
         print(
             f"{r['side']:>10}: {r['rows']:,} rows x {r['features']} features + {r['targets']} "
             f"targets; {r['seconds']:.1f} s; peak RSS {r['peak_rss'] / 1e9:.2f} GB "
-            f"= {r['peak_rss'] / int8:.2f}x the int8 size {int8 / 1e9:.2f} GB "
+            f"= {r['peak_rss'] / int8:.3f}x the int8 size {int8 / 1e9:.3f} GB "
             f"(interpreter and libraries alone: {r['baseline_rss'] / 1e9:.2f} GB)"
         )
     if len(results) == 2:

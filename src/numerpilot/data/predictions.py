@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from numerpilot.data.checks import short
 from numerpilot.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ID, ERA, DATA_TYPE = "id", "era", "data_type"
 
@@ -18,6 +21,9 @@ def load_predictions(path: Path) -> pd.DataFrame:
     """A predictions-shaped file (example predictions, benchmark models, meta model; parquet
     or csv) as a frame indexed by ``id``: ``era``/``data_type`` kept as strings, every other
     column float64."""
+    # Imported here: pandas costs 40 MB, which loading the big files never needs.
+    import pandas as pd
+
     path = Path(path)
     where = str(path)
     if not path.exists():

@@ -97,33 +97,41 @@ def read_ids(
         ids = ids.cast(pa.string())
     if not mask.all():
         ids = ids.filter(pa.array(mask))
-    ids = ids.combine_chunks()
     if ids.null_count:
         raise DataError(f"{where}: some ids are missing", path=where, column=ID)
     repeated = _repeated_id(ids)
     if repeated is not None:
         raise DataError(f"{where}: id {repeated!r} appears more than once", path=where, column=ID)
-    return pa.chunked_array([ids])
+    return ids
 
 
-def _repeated_id(ids: pa.Array) -> str | None:
+def _repeated_id(ids: pa.ChunkedArray) -> str | None:
     """An id that occurs more than once, or None. Numerai's ids all have the same length:
     sorted as fixed-width bytes they are checked several times faster than Arrow hashes them."""
     if len(ids) < 2:
         return None
-    wide = pa.types.is_large_string(ids.type)
-    offsets = np.frombuffer(ids.buffers()[1], dtype=np.int64 if wide else np.int32)
-    offsets = offsets[ids.offset : ids.offset + len(ids) + 1]
-    widths = np.diff(offsets)
-    if widths[0] > 0 and (widths == widths[0]).all():
-        data = np.frombuffer(ids.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
-        ordered = np.sort(data.view(f"S{widths[0]}"))
+    views = [_fixed_width(chunk) for chunk in ids.chunks if len(chunk)]
+    if all(v is not None for v in views) and len({v.dtype for v in views if v is not None}) == 1:
+        ordered = np.concatenate([v for v in views if v is not None])
+        ordered.sort()
         same = np.flatnonzero(ordered[1:] == ordered[:-1])
         return ordered[same[0]].decode() if len(same) else None
     if len(pc.unique(ids)) == len(ids):
         return None
     counts = pc.value_counts(ids)
     return str(counts.filter(pc.greater(counts.field("counts"), 1)).field("values")[0].as_py())
+
+
+def _fixed_width(chunk: pa.Array) -> npt.NDArray[np.bytes_] | None:
+    """The chunk's strings as a fixed-width bytes view (no copy), if they all have one length."""
+    wide = pa.types.is_large_string(chunk.type)
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if wide else np.int32)
+    offsets = offsets[chunk.offset : chunk.offset + len(chunk) + 1]
+    widths = np.diff(offsets)
+    if widths[0] == 0 or not (widths == widths[0]).all():
+        return None
+    data = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data.view(f"S{widths[0]}")
 
 
 def read_rows(
