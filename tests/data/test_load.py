@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from numerpilot.data import reader
 from numerpilot.data.dataset import Dataset
 from numerpilot.data.load import (
     EraRange,
@@ -113,8 +114,6 @@ def test_features_stored_wider_are_narrowed_after_checks(tmp_path: Path):
 
 
 def test_many_batches_and_bands_of_columns(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    import numerpilot.data.reader as reader
-
     monkeypatch.setattr(reader, "BATCH_ROWS", 3)
     monkeypatch.setattr(reader, "COLUMNS_PER_PASS", 2)  # bands [a, b] and [c]
     path = write(tmp_path / "t.parquet", table(rows_per_era=7), row_group_size=5)
@@ -209,8 +208,6 @@ def test_feature_values_outside_the_bins(tmp_path: Path, kind, bad, message):
 
 def test_error_midway_stops_the_reading_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import threading
-
-    import numerpilot.data.reader as reader
 
     monkeypatch.setattr(reader, "BATCH_ROWS", 2)
     t = table(rows_per_era=20)
@@ -326,7 +323,8 @@ def test_memory_budget_refuses_before_reading(tmp_path: Path):
     need = estimate_bytes(10, 3, 1)
     assert need == 10 * (3 + 4 + 32) + (3 + 1) * (200_000 + 10 * 8 * 2)
     # wide requests: one band of columns is in flight, not all of them
-    assert estimate_bytes(1000, 3000, 0) - 1000 * 3032 == 128 * (200_000 + 1000 * 16)
+    band = reader.COLUMNS_PER_PASS
+    assert estimate_bytes(1000, 3000, 0) - 1000 * 3032 == band * (200_000 + 1000 * 16)
     with pytest.raises(MemoryBudgetExceeded) as info:
         load_dataset(path, features=FEATURES, targets=["target"], memory_budget_bytes=need - 1)
     message = str(info.value)

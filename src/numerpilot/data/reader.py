@@ -28,7 +28,7 @@ FEATURE_MAX = 4
 # the CPU cache, large enough to amortise the calls.
 BATCH_ROWS = 8192
 # Feature columns read in one pass over the file (see read_rows).
-COLUMNS_PER_PASS = 128
+COLUMNS_PER_PASS = 64
 # Buffers Arrow's parquet reader holds per column being read (measured: ~150 KB).
 READER_BYTES_PER_COLUMN = 200_000
 
@@ -68,8 +68,12 @@ def read_codes(
     order = np.argsort(dictionary)
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
-    indices = np.concatenate([chunk.indices.to_numpy() for chunk in values.chunks])
-    return rank[indices], dictionary[order]
+    codes = np.empty(len(values), dtype=np.int32)
+    start = 0
+    for chunk in values.chunks:
+        codes[start : start + len(chunk)] = rank[chunk.indices.to_numpy()]
+        start += len(chunk)
+    return codes, dictionary[order]
 
 
 def row_groups(
