@@ -214,6 +214,7 @@ class Worker:
 
     def heartbeat(self, state: str) -> None:
         beat = self.ledger.heartbeat(state, agent=self.name)
+        log.info("heartbeat: %s %s, %d passes", self.name, state, self.passes)
         self.notifier.notify(
             Kind.HEARTBEAT,
             f"{self.name} {state}: {self.passes} passes since start",
