@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from numerpilot.clock import SteppedClock
 from numerpilot.config import LightGBMParams, ModelEntry, Settings, load_settings
 from numerpilot.credentials import Credentials
@@ -34,6 +36,17 @@ def train_tiny(project: Path, data_dir: Path, name: str = "tiny", **train: objec
         setattr(settings.train, key, value)
     train_model(settings, clock=SteppedClock(datetime(2026, 3, 1, tzinfo=UTC)), name=name)
     return settings.models_path
+
+
+_TRAINED: dict[Path, Path] = {}
+
+
+def shared_models(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path) -> Path:
+    """The store holding ``tiny``, trained once per session for the submit and upload-model
+    tests (it is only read)."""
+    if demo_data_dir not in _TRAINED:
+        _TRAINED[demo_data_dir] = train_tiny(tmp_path_factory.mktemp("trained"), demo_data_dir)
+    return _TRAINED[demo_data_dir]
 
 
 def project_settings(project: Path, models_dir: Path, sim: RunningSim) -> Settings:

@@ -21,7 +21,7 @@ from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
 from numerpilot.tournament.submissions import list_submissions, model_id
-from tests.pipeline.submit_world import project_settings, sim_client, train_tiny
+from tests.pipeline.submit_world import project_settings, shared_models, sim_client
 
 IDS = pd.Index([f"n{i:015x}" for i in range(6)], name="id")
 
@@ -121,11 +121,6 @@ def test_sanity_checks_refuse_with_reason_codes() -> None:
 # --- against the local tournament -------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def models_dir(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path) -> Path:
-    return train_tiny(tmp_path_factory.mktemp("trained"), demo_data_dir)
-
-
 def sim(
     tmp_path: Path, demo_data_dir: Path, faults: FaultConfig | None = None
 ) -> Iterator[RunningSim]:
@@ -137,6 +132,11 @@ def sim(
         datasets_dir=demo_data_dir,
     ) as running:
         yield running
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path) -> Path:
+    return shared_models(tmp_path_factory, demo_data_dir)
 
 
 @pytest.fixture

@@ -28,14 +28,14 @@ from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
 from numerpilot.tournament.submissions import list_pickles, list_submissions, model_id
 from numerpilot.tournament.submissions import upload_model as upload_pickle
-from tests.pipeline.submit_world import project_settings, sim_client, train_tiny
+from tests.pipeline.submit_world import project_settings, shared_models, sim_client, train_tiny
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory: pytest.TempPathFactory, demo_data_dir: Path) -> Path:
-    return train_tiny(tmp_path_factory.mktemp("trained"), demo_data_dir)
+    return shared_models(tmp_path_factory, demo_data_dir)
 
 
 @pytest.fixture
