@@ -195,6 +195,7 @@ def test_bad_requests_fail_before_any_data_is_loaded(
         raise AssertionError("data was loaded")
 
     monkeypatch.setattr(train_pipeline, "load_dataset", no_loading)
+    monkeypatch.setattr(train_rows, "load_dataset", no_loading)
     with pytest.raises(ConfigError, match=message):
         train_model(settings_for(project, **train), clock=CLOCK)
     with pytest.raises(ConfigError, match="letters, digits"):

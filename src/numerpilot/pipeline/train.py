@@ -1,17 +1,14 @@
-"""``numerpilot train``: load, train the ensemble, validate it, store it.
+"""``numerpilot train``: plan, bin, train the ensemble, validate it, store it.
 
-Everything that can be wrong with the request (unknown version, feature set, target, weights,
-model name) is checked before any data is read, so a mistake costs seconds, not an hour.
-Each finished booster is kept in the model's partial directory at once; a rerun after an
-interruption trains only the (target, seed) pairs still missing.
+The request is checked first (``train_plan``), before any data is read; the rows are streamed
+into LightGBM's bins (``train_rows``). Each finished booster is kept in the model's partial
+directory at once; a rerun after an interruption trains only the (target, seed) pairs still
+missing.
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,12 +22,10 @@ from numerpilot import __version__
 from numerpilot.clock import Clock, monotonic
 from numerpilot.config import Settings, TrainSettings
 from numerpilot.data.dataset import Dataset
-from numerpilot.data.features import read_feature_metadata, resolve_features
 from numerpilot.data.load import EraRange, load_dataset, memory_budget
 from numerpilot.data.manifest import matches, read_manifest
-from numerpilot.errors import ConfigError, DataError
 from numerpilot.fsutil import sha256_file
-from numerpilot.models.cv import Split, embargo_eras, holdout_split, walk_forward
+from numerpilot.models.cv import Split, holdout_split, walk_forward
 from numerpilot.models.ensemble import ENSEMBLE, predict_columns
 from numerpilot.models.params import booster_params
 from numerpilot.models.store import (
@@ -42,19 +37,21 @@ from numerpilot.models.store import (
     write_model,
 )
 from numerpilot.models.train import BinnedRows, BoosterProgress, BoosterResult, EnsembleTrainer
+from numerpilot.pipeline.train_plan import (
+    FEATURES_FILE,
+    TRAIN_FILE,
+    VALIDATION_FILE,
+    TrainPlan,
+    plan_training,
+)
 from numerpilot.pipeline.train_rows import EraIndex, TrainingFile
 from numerpilot.scoring.metrics import numerai_corr
 from numerpilot.scoring.summary import summarize
-from numerpilot.tournament.client import version_key
 
 logger = logging.getLogger(__name__)
 
-TRAIN_FILE, VALIDATION_FILE, FEATURES_FILE = "train.parquet", "validation.parquet", "features.json"
-MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 # Validation is predicted a few eras at a time: the full file's medium set is 3.2 GB as int8.
 VALIDATION_CHUNK_ROWS = 400_000
-# The loader's budget covers the int8 matrix it returns; LightGBM's bins add up to half of it.
-LOAD_SHARE_OF_BUDGET = 2 / 3
 
 
 class TrainProgress(BoosterProgress, Protocol):
@@ -65,19 +62,6 @@ class TrainProgress(BoosterProgress, Protocol):
     def rows(self, done: int, total: int) -> None:
         """Training rows read and binned so far, of ``total``."""
         ...
-
-
-@dataclass(frozen=True)
-class TrainPlan:
-    """Everything decided (and checked) before training starts."""
-
-    name: str
-    version: str
-    version_dir: Path
-    features: list[str]
-    targets: list[str]
-    weights: dict[str, float]
-    embargo: int
 
 
 @dataclass(frozen=True)
@@ -97,94 +81,6 @@ class _Spec:
     boosters: list[tuple[str, int, str]]
     weights: dict[str, float]
     neutralize_proportion: float
-
-
-def local_versions(data_dir: Path) -> list[str]:
-    """Dataset versions present locally (with a train file), oldest first."""
-    if not data_dir.is_dir():
-        return []
-    found = [
-        d.name
-        for d in data_dir.iterdir()
-        if re.fullmatch(r"v\d+\.\d+", d.name) and (d / TRAIN_FILE).is_file()
-    ]
-    return sorted(found, key=version_key)
-
-
-def data_version(settings: Settings) -> str:
-    """The configured version, or the newest one on disk."""
-    if settings.data.version is not None:
-        return settings.data.version
-    versions = local_versions(settings.data_dir)
-    if not versions:
-        raise ConfigError(
-            f"no dataset in {settings.data_dir}; run 'numerpilot data download' "
-            "(or 'numerpilot data synth' for synthetic data)"
-        )
-    return versions[-1]
-
-
-def default_name(version: str, t: TrainSettings, clock: Clock) -> str:
-    features = "groups" if t.feature_groups else t.feature_set
-    return f"{version}-{features}-{clock.now():%Y%m%d}"
-
-
-def _free_name(models_dir: Path, base: str) -> str:
-    """``base``, or ``base-2``, ``base-3``... if a finished model already has the name (an
-    unfinished one is resumed under its name)."""
-    name, k = base, 1
-    while (models_dir / name).exists():
-        k += 1
-        name = f"{base}-{k}"
-    return name
-
-
-def _check_targets(t: TrainSettings, known: Sequence[str], source: str) -> None:
-    if len(set(t.targets)) != len(t.targets):
-        raise ConfigError(f"setting 'train.targets' lists a target twice: {t.targets}")
-    for target in t.targets:
-        if target not in known:
-            close = difflib.get_close_matches(target, known, n=3)
-            hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-            raise ConfigError(
-                f"setting 'train.targets': {target!r} is not a target of {source}{hint}"
-            )
-
-
-def plan_training(settings: Settings, *, name: str | None, clock: Clock) -> TrainPlan:
-    """Check the request against the data's own metadata; nothing heavy is read."""
-    t = settings.train
-    version = data_version(settings)
-    version_dir = settings.data_dir / version
-    meta = read_feature_metadata(version_dir / FEATURES_FILE)
-    features = resolve_features(meta, t.feature_set, t.feature_groups)
-    _check_targets(t, meta.targets, meta.source)
-    weights = dict(zip(t.targets, t.target_weights or [1.0] * len(t.targets), strict=True))
-    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-        raise ConfigError(
-            f"setting 'train.target_weights': weights must be non-negative with a positive "
-            f"sum, got {list(weights.values())}"
-        )
-    model_name = name or _free_name(settings.models_path, default_name(version, t, clock))
-    if not MODEL_NAME.fullmatch(model_name):
-        raise ConfigError(
-            f"model name {model_name!r}: use letters, digits, '.', '_' and '-' "
-            "(starting with a letter or digit)"
-        )
-    train_file = version_dir / TRAIN_FILE
-    if not train_file.is_file():
-        raise DataError(
-            f"{train_file} is missing; run 'numerpilot data download'", path=str(train_file)
-        )
-    return TrainPlan(
-        name=model_name,
-        version=version,
-        version_dir=version_dir,
-        features=features,
-        targets=list(t.targets),
-        weights=weights,
-        embargo=embargo_eras(t.targets, t.embargo_eras),
-    )
 
 
 def file_sha256(path: Path) -> str:
@@ -453,14 +349,4 @@ def train_model(
     )
 
 
-__all__ = [
-    "TrainPlan",
-    "TrainProgress",
-    "TrainReport",
-    "data_version",
-    "default_name",
-    "file_sha256",
-    "local_versions",
-    "plan_training",
-    "train_model",
-]
+__all__ = ["TrainProgress", "TrainReport", "file_sha256", "train_model"]
