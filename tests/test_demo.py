@@ -10,8 +10,8 @@ import pytest
 
 from numerpilot.cli import main
 from numerpilot.config import CONFIG_FILE
-from numerpilot.errors import ExitCode
-from numerpilot.pipeline.demo import MARKER
+from numerpilot.errors import ConfigError, ExitCode
+from numerpilot.pipeline.demo import MARKER, prepare_folder
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -43,9 +43,6 @@ def test_demo_end_to_end(
     # Progress went to stderr, step by step.
     for step in ("starting the local tournament", "training", "pre-flighting", "autopilot"):
         assert step in err
-    # Running it again in the same folder starts over cleanly.
-    code, out, _ = run(["--project", str(project), "demo", "--days", "0.5", "--json"], capsys)
-    assert code == ExitCode.OK and json.loads(out)["rounds"] == 1
 
 
 def test_demo_never_overwrites_a_real_project(
@@ -55,4 +52,21 @@ def test_demo_never_overwrites_a_real_project(
     code, _, err = run(["--project", str(tmp_path), "demo"], capsys)
     assert code == ExitCode.CONFIG and "empty folder" in err
     assert (tmp_path / CONFIG_FILE).read_text(encoding="utf-8").startswith("[train]")
-    assert not MARKER.startswith("[")
+
+
+def test_a_previous_demo_is_cleared_but_its_data_kept(tmp_path: Path) -> None:
+    prepare_folder(tmp_path)
+    for name in ("sim/sim.db", "models/m/manifest.json", "numerpilot.db", "data/v5.3/x.parquet"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x", encoding="utf-8")
+    prepare_folder(tmp_path)
+    assert not (tmp_path / "sim").exists() and not (tmp_path / "models").exists()
+    assert not (tmp_path / "numerpilot.db").exists()
+    assert (tmp_path / "data/v5.3/x.parquet").exists()  # downloads are reused
+    assert (tmp_path / CONFIG_FILE).read_text(encoding="utf-8").startswith(MARKER)
+
+
+def test_a_folder_with_data_of_its_own_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    with pytest.raises(ConfigError, match="data of its own"):
+        prepare_folder(tmp_path)
