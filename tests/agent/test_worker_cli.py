@@ -121,10 +121,15 @@ def test_sigterm_stops_the_worker_between_steps(project: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(root / "src")},
     )
     assert worker.stderr is not None
-    first = worker.stderr.readline()  # blocks until the worker announces itself
-    assert "numerpilot is running for demo_csv" in first
-    worker.send_signal(signal.SIGTERM)
-    _, rest = worker.communicate(timeout=120)
+    try:
+        first = worker.stderr.readline()  # blocks until the worker announces itself
+        assert "numerpilot is running for demo_csv" in first
+        worker.send_signal(signal.SIGTERM)
+        _, rest = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:  # never leave a worker behind, whatever failed
+            worker.kill()
+            worker.communicate()
     assert worker.returncode == 0, rest
     assert "stopping after the current step" in rest and "stopped after" in rest
     with Ledger(project / "numerpilot.db", SystemClock()) as ledger:
