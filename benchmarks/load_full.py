@@ -25,6 +25,12 @@ def _peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process, all threads: steadier than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child(side: str, data_dir: Path, feature_set: str, targets: list[str], era_step: int) -> None:
     """One measured load; prints one JSON line."""
     from numerpilot.clock import monotonic
@@ -33,6 +39,7 @@ def child(side: str, data_dir: Path, feature_set: str, targets: list[str], era_s
     features = resolve_features(read_feature_metadata(data_dir / "features.json"), feature_set)
     path = data_dir / "train.parquet"
     baseline = _peak_rss_bytes()  # the interpreter and libraries, before any data
+    cpu_start = _cpu_seconds()
     start = monotonic()
     if side == "numerpilot":
         ds = load_dataset(path, features=features, targets=targets, era_step=era_step)
@@ -43,12 +50,14 @@ def child(side: str, data_dir: Path, feature_set: str, targets: list[str], era_s
         frame = pd.read_parquet(path, columns=["id", "era", *features, *targets])
         rows = len(frame)
     seconds = monotonic() - start
+    cpu = _cpu_seconds() - cpu_start
     result = {
         "side": side,
         "rows": rows,
         "features": len(features),
         "targets": len(targets),
         "seconds": seconds,
+        "cpu_seconds": cpu,
         "peak_rss": _peak_rss_bytes(),
         "baseline_rss": baseline,
     }
@@ -91,14 +100,16 @@ def main() -> None:
         int8 = r["rows"] * (r["features"] + r["targets"])
         print(
             f"{r['side']:>10}: {r['rows']:,} rows x {r['features']} features + {r['targets']} "
-            f"targets; {r['seconds']:.1f} s; peak RSS {r['peak_rss'] / 1e9:.2f} GB "
+            f"targets; {r['seconds']:.1f} s ({r['cpu_seconds']:.1f} s CPU); "
+            f"peak RSS {r['peak_rss'] / 1e9:.2f} GB "
             f"= {r['peak_rss'] / int8:.3f}x the int8 size {int8 / 1e9:.3f} GB "
             f"(interpreter and libraries alone: {r['baseline_rss'] / 1e9:.2f} GB)"
         )
     if len(results) == 2:
         ours, theirs = results
         print(
-            f"numerpilot / pandas: time {ours['seconds'] / theirs['seconds']:.2f}x, "
+            f"numerpilot / pandas: time {ours['seconds'] / theirs['seconds']:.2f}x "
+            f"(CPU {ours['cpu_seconds'] / theirs['cpu_seconds']:.2f}x), "
             f"peak RSS {ours['peak_rss'] / theirs['peak_rss']:.2f}x"
         )
 
