@@ -247,9 +247,27 @@ def test_training_beyond_the_memory_budget_is_refused_before_binning(
     assert progress.started == []
 
 
+class InterruptAt(Interrupting):
+    """Interrupts when the ``n``-th booster (counting from 1) starts."""
+
+    def __init__(self, n: int):
+        super().__init__()
+        self.n = n
+
+    def start(self, target: str, seed: int, total: int) -> None:
+        if len(self.started) + 1 == self.n:
+            raise KeyboardInterrupt
+        self.started.append((target, seed))
+
+
 def test_walk_forward_cv_gives_out_of_fold_scores_per_era(project: Path) -> None:
     settings = settings_for(project, targets=["target"], cv_folds=3)
-    report = train_model(settings, clock=CLOCK, name="cv")
+    first = InterruptAt(3)  # the main booster, fold 1, then stop as fold 2 starts
+    with pytest.raises(KeyboardInterrupt):
+        train_model(settings, clock=CLOCK, name="cv", progress=first)
+    second = Interrupting()
+    report = train_model(settings, clock=CLOCK, name="cv", progress=second)
+    assert len(second.started) == 2  # folds 2 and 3 only
     cv = report.manifest.cv
     assert cv is not None and cv["folds"] == 3 and cv["embargo_eras"] == 4
     eras = sorted(cv["per_era"])

@@ -188,7 +188,7 @@ def _cross_validate(
     folds = walk_forward(rows.index.numbers, t.cv_folds, plan.embargo)
     per_era: dict[str, float] = {}
     for k, fold in enumerate(folds, 1):
-        cached = partial.result(f"cv_fold{k}")
+        cached = partial.result(f"cv{len(folds)}_fold{k}")
         if cached is None:
             if progress is not None:
                 progress.step(
@@ -214,7 +214,7 @@ def _cross_validate(
             scores = _score_columns({ENSEMBLE: columns[ENSEMBLE]}, test.targets[:, 0], test.eras)
             labels = np.unique(test.eras)
             cached = {str(e): float(v) for e, v in zip(labels, scores[ENSEMBLE], strict=True)}
-            partial.save_result(f"cv_fold{k}", cached)
+            partial.save_result(f"cv{len(folds)}_fold{k}", cached)
         per_era.update(cached)
     s = summarize(np.array(list(per_era.values())))
     return {
