@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from numerpilot.clock import AcceleratedClock, SteppedClock, SystemClock, sleep_until, utc
+from numerpilot.clock import (
+    AcceleratedClock,
+    ServerTime,
+    SteppedClock,
+    SystemClock,
+    format_server_clock,
+    parse_server_clock,
+    sleep_until,
+    utc,
+)
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -95,3 +104,48 @@ def test_system_clock_is_aware_and_monotonic_moves_forward():
     assert now.tzinfo == UTC and now.year >= 2024
     a = clock.monotonic()
     assert clock.monotonic() >= a
+
+
+class FakeWallBase(FakeBase):
+    """FakeBase whose wall clock reads START plus the fake monotonic time elapsed."""
+
+    def now(self) -> datetime:
+        return START + timedelta(seconds=self.t - 100.0)
+
+
+def test_server_time_is_real_time_until_a_server_announces_its_own():
+    base = FakeWallBase()
+    clock = ServerTime(base)
+    assert not clock.following and clock.now() == START
+    clock.sleep(30)
+    assert base.slept == [30.0] and clock.now() == START + timedelta(seconds=30)
+
+    sim = datetime(2026, 3, 3, 12, 15, tzinfo=UTC)
+    clock.follow(sim, speed=3600)
+    assert clock.following and clock.now() == sim
+    base.t += 0.5  # half a real second is half a simulated hour
+    assert clock.now() == sim + timedelta(minutes=30)
+    clock.sleep(3600)  # a simulated hour takes a real second
+    assert base.slept[-1] == 1.0 and clock.now() == sim + timedelta(minutes=90)
+
+
+def test_server_time_never_runs_backwards():
+    base = FakeWallBase()
+    clock = ServerTime(base)
+    sim = datetime(2026, 3, 3, 12, 15, tzinfo=UTC)
+    clock.follow(sim, speed=100)
+    base.t += 1.0
+    ahead = clock.now()
+    assert ahead == sim + timedelta(seconds=100)
+    clock.follow(sim + timedelta(seconds=60), speed=100)  # the server is behind our estimate
+    assert clock.now() == ahead
+    base.t += 1.0
+    assert clock.now() == sim + timedelta(seconds=160)
+
+
+def test_server_clock_header_round_trips_and_refuses_nonsense():
+    when = datetime(2026, 3, 3, 12, 15, 1, 500000, tzinfo=UTC)
+    assert parse_server_clock(format_server_clock(when, 10080)) == (when, 10080.0)
+    for bad in ("2026-03-03T12:15:00+00:00", "2026-03-03T12:15:00+00:00; speed=0", "x; speed=2"):
+        with pytest.raises(ValueError):
+            parse_server_clock(bad)

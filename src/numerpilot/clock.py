@@ -95,6 +95,74 @@ class AcceleratedClock:
         self._base.sleep(seconds / self.speed)
 
 
+# The local tournament's announcement of its own time, on every response when its clock runs
+# at another speed than real time: "<ISO time>; speed=<factor>". Numerai never sends it.
+SERVER_CLOCK_HEADER = "X-Numerpilot-Sim-Clock"
+
+
+def format_server_clock(now: datetime, speed: float) -> str:
+    return f"{utc(now).isoformat()}; speed={speed:g}"
+
+
+def parse_server_clock(value: str) -> tuple[datetime, float]:
+    """``(time, speed)`` of a ``SERVER_CLOCK_HEADER`` value; ValueError if malformed."""
+    when, _, rest = value.partition(";")
+    key, _, number = rest.strip().partition("=")
+    if key != "speed":
+        raise ValueError(f"no speed in {value!r}")
+    speed = float(number)
+    if not speed > 0:
+        raise ValueError(f"speed must be positive in {value!r}")
+    return utc(datetime.fromisoformat(when.strip())), speed
+
+
+class ServerTime:
+    """Real time, until the tournament announces a simulated one; then that time.
+
+    Against Numerai this is the system clock. A local tournament running faster than real time
+    (``numerpilot sim serve --speed``) announces its time and speed on every response, and from
+    then on ``now`` is the server's time, extrapolated at its speed, and ``sleep`` waits the
+    matching real time: so "is the round open" and "wake up at the next round" mean the
+    server's round, not the wall clock's. Once following, time never runs backwards (a late
+    announcement behind the extrapolated time holds it still instead).
+    """
+
+    def __init__(self, base: SystemClock | None = None):
+        self._base = base or SystemClock()
+        self._lock = threading.Lock()
+        self._anchor: tuple[datetime, float] | None = None  # (server time, local monotonic)
+        self.speed = 1.0
+        self._last: datetime | None = None
+
+    @property
+    def following(self) -> bool:
+        return self._anchor is not None
+
+    def follow(self, server_now: datetime, speed: float) -> None:
+        """The server said its time is ``server_now`` and runs ``speed`` times real time."""
+        with self._lock:
+            if self._anchor is None:
+                self._last = None  # the switch from real time to the server's may go back
+            self._anchor = (utc(server_now), self._base.monotonic())
+            self.speed = speed
+
+    def now(self) -> datetime:
+        with self._lock:
+            if self._anchor is None:
+                current = self._base.now()
+            else:
+                at, mono = self._anchor
+                elapsed = self._base.monotonic() - mono
+                current = at + timedelta(seconds=elapsed * self.speed)
+            if self._last is not None and current < self._last:
+                current = self._last
+            self._last = current
+            return current
+
+    def sleep(self, seconds: float) -> None:
+        self._base.sleep(seconds / self.speed)
+
+
 def sleep_until(clock: Clock, when: datetime) -> None:
     """Wait on ``clock`` until ``when`` (returns at once if it has passed)."""
     remaining = (utc(when) - clock.now()).total_seconds()
@@ -108,11 +176,15 @@ def monotonic() -> float:
 
 
 __all__ = [
+    "SERVER_CLOCK_HEADER",
     "AcceleratedClock",
     "Clock",
+    "ServerTime",
     "SteppedClock",
     "SystemClock",
+    "format_server_clock",
     "monotonic",
+    "parse_server_clock",
     "sleep_until",
     "utc",
 ]

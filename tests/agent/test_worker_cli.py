@@ -15,10 +15,10 @@ import pytest
 
 from numerpilot.agent.ledger import Ledger
 from numerpilot.cli import main
-from numerpilot.clock import SystemClock
+from numerpilot.clock import AcceleratedClock, SystemClock
 from numerpilot.errors import ExitCode
 from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
-from numerpilot.sim.testing import RunningSim, run_sim
+from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
 
 PROJECT = """
 [data]
@@ -135,3 +135,26 @@ def test_sigterm_stops_the_worker_between_steps(project: Path) -> None:
     with Ledger(project / "numerpilot.db", SystemClock()) as ledger:
         beat = ledger.last_heartbeat()
         assert beat is not None and beat.state == "stopped"
+
+
+def test_run_once_judges_the_round_by_a_simulated_tournament_clock(
+    tmp_path: Path, demo_data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    """``sim serve --start 2026-03-03T12:15 --speed 1`` in another process: its round 1190 is
+    open on its clock (12:00-13:00 in March), whatever the wall clock says."""
+    config = SimConfig(data=DataConfig(live_rows=200))
+    clock = AcceleratedClock(DEFAULT_START, speed=1)
+    with run_sim(
+        tmp_path / "sim" / "sim.db", clock=clock, config=config, datasets_dir=demo_data_dir
+    ) as sim:
+        folder = tmp_path / "project"
+        folder.mkdir()
+        (folder / "numerpilot.toml").write_text(PROJECT, encoding="utf-8")
+        monkeypatch.setenv("NUMERAI_PUBLIC_ID", sim.demo.public_id)
+        monkeypatch.setenv("NUMERAI_SECRET_KEY", sim.demo.secret_key)
+        monkeypatch.setenv("NUMERPILOT_API_URL", sim.url)
+        code, out, err = run(["--project", str(folder), "run", "--once", "--json"], capsys)
+    assert code == ExitCode.OK, err
+    report = json.loads(out)
+    assert report["round_open"] and report["round"] == 1190
+    assert report["outcomes"] == {"demo_csv": "confirmed"}

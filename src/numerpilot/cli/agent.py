@@ -184,9 +184,12 @@ def run(
     credentials = require_credentials()
     install_redaction(credentials)
     logging.getLogger("numerpilot.agent").setLevel(logging.INFO)
-    clock = SystemClock()
-    client = TournamentClient.from_settings(settings, credentials=credentials, clock=clock)
+    # The client's clock: real time, or the local tournament's own when it runs at another
+    # speed, so round windows and naps follow the tournament's time.
+    client = TournamentClient.from_settings(settings, credentials=credentials)
+    clock = client.clock
     with client, Ledger.open(settings, clock) as ledger:
+        client.sync_clock()  # before anything reads the time
         notifier = notifier_from_settings(settings, clock, secrets=credentials.secrets)
         services = TournamentServices(settings, client, clock)
         worker = Worker(settings, ledger, notifier, services, clock, nap=NAP)

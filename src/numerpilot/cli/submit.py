@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from numerpilot.cli._common import JsonOption, err, out, print_json, state
-from numerpilot.clock import SystemClock
 from numerpilot.config import Settings
 from numerpilot.credentials import install_redaction, load_credentials
 from numerpilot.errors import CheckFailed
@@ -34,8 +33,8 @@ def _client(ctx: typer.Context) -> tuple[TournamentClient, Settings]:
     credentials = load_credentials()
     if credentials is not None:
         install_redaction(credentials)
-    clock = SystemClock()
-    return TournamentClient.from_settings(settings, credentials=credentials, clock=clock), settings
+    # No clock given: real time, or the local tournament's own when it runs at another speed.
+    return TournamentClient.from_settings(settings, credentials=credentials), settings
 
 
 def _report_rows(report: PreflightReport) -> list[tuple[str, str]]:
@@ -78,7 +77,7 @@ def submit(
         result = submit_predictions(
             settings,
             client=client,
-            clock=client.transport.clock,
+            clock=client.clock,
             model=model,
             predictions_file=predictions,
             dry_run=dry_run,

@@ -16,7 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from numerpilot.clock import SERVER_CLOCK_HEADER, AcceleratedClock, format_server_clock
 from numerpilot.sim import files
 from numerpilot.sim.httpfaults import delay_or_fail
 
@@ -67,6 +69,34 @@ async def graphql_endpoint(request: Request) -> Response:
     return JSONResponse(result)
 
 
+class AnnounceClock:
+    """Stamps every response with the server's time when it runs faster or slower than real
+    time, so that a client in another process (``numerpilot run`` against ``sim serve
+    --speed``) judges round windows by this clock, not by its wall clock."""
+
+    def __init__(self, app: ASGIApp, server: SimServer):
+        self.app = app
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        clock = self.server.clock
+        if scope["type"] != "http" or not isinstance(clock, AcceleratedClock):
+            await self.app(scope, receive, send)
+            return
+
+        async def stamped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                value = format_server_clock(clock.now(), clock.speed)
+                headers = [
+                    *message.get("headers", []),
+                    (SERVER_CLOCK_HEADER.lower().encode(), value.encode()),
+                ]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, stamped)
+
+
 def build_app(server: SimServer) -> Starlette:
     app = Starlette(
         routes=[
@@ -78,7 +108,8 @@ def build_app(server: SimServer) -> Starlette:
         ]
     )
     app.state.sim = server
+    app.add_middleware(AnnounceClock, server=server)
     return app
 
 
-__all__ = ["build_app", "operation_field"]
+__all__ = ["AnnounceClock", "build_app", "operation_field"]

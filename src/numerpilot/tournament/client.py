@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import numerapi
 import numerapi.base_api
 
-from numerpilot.clock import Clock, SystemClock
+from numerpilot.clock import Clock, ServerTime
 from numerpilot.config import Settings
 from numerpilot.credentials import Credentials
 from numerpilot.errors import CredentialsError, TournamentError, TransientTournamentError
@@ -32,7 +32,7 @@ from numerpilot.tournament.rounds import (
     RoundInfo,
     parse_round,
 )
-from numerpilot.tournament.transport import Transport
+from numerpilot.tournament.transport import Transport, is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class TournamentClient:
         *,
         api_url: str | None = None,
         credentials: Credentials | None = None,
-        clock: Clock | None = None,
+        clock: Clock | None = None,  # default: real time, or a local tournament's own
         timeout: float = 60.0,
         retries: int = 4,
     ):
@@ -110,7 +110,7 @@ class TournamentClient:
         secrets = credentials.secrets if credentials else ()
         self.transport = Transport(
             self.api_url,
-            clock=clock or SystemClock(),
+            clock=clock or ServerTime(),
             timeout=timeout,
             retries=retries,
             secrets=secrets,
@@ -133,6 +133,18 @@ class TournamentClient:
             timeout=t.request_timeout_seconds,
             retries=t.retries,
         )
+
+    @property
+    def clock(self) -> Clock:
+        """The time this client's tournament runs on (see ``ServerTime``)."""
+        return self.transport.clock
+
+    def sync_clock(self) -> None:
+        """Against a local tournament on its own clock, follow that clock from the start (one
+        query, whose answer carries the time); against Numerai, nothing."""
+        clock = self.clock
+        if isinstance(clock, ServerTime) and not clock.following and is_loopback(self.api_url):
+            self.dataset_versions()
 
     def close(self) -> None:
         self.transport.session.close()

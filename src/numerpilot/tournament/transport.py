@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 import urllib3
 
-from numerpilot.clock import Clock
+from numerpilot.clock import SERVER_CLOCK_HEADER, Clock, ServerTime, parse_server_clock
 from numerpilot.credentials import redact
 from numerpilot.errors import CredentialsError, TournamentError, TransientTournamentError
 
@@ -55,6 +55,11 @@ def safe_url(url: str) -> str:
     """``url`` without its query string and fragment (signed URLs carry keys there)."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (the local tournament's only home)."""
+    return urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1")
 
 
 def is_auth_message(message: str) -> bool:
@@ -119,6 +124,22 @@ class Transport:
         self.retries = retries
         self._secrets = secrets
         self.session = session or requests.Session()
+        if isinstance(clock, ServerTime) and is_loopback(url):
+            self.session.hooks["response"].append(self._follow_server_clock)
+
+    def _follow_server_clock(self, response: requests.Response, *_: Any, **__: Any) -> None:
+        """A local tournament on another clock than real time says so on every response."""
+        value = response.headers.get(SERVER_CLOCK_HEADER)
+        if value is None or not isinstance(self.clock, ServerTime):
+            return
+        try:
+            when, speed = parse_server_clock(value)
+        except ValueError as e:
+            log.warning("ignoring the tournament's %s header: %s", SERVER_CLOCK_HEADER, e)
+            return
+        if not self.clock.following:
+            log.info("following the local tournament's clock: %s, %g x real time", when, speed)
+        self.clock.follow(when, speed)
 
     def scrub(self, text: str) -> str:
         """``text`` without credentials or URL query strings."""
