@@ -3,6 +3,7 @@ stopped cleanly by SIGTERM, against a local tournament on real time."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -11,14 +12,22 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numerapi
+import numerapi.base_api
 import pytest
 
 from numerpilot.agent.ledger import Ledger
+from numerpilot.agent.round_step import Prepared
+from numerpilot.agent.services import TournamentServices
 from numerpilot.cli import main
 from numerpilot.clock import AcceleratedClock, SystemClock
-from numerpilot.errors import ExitCode
+from numerpilot.config import ModelEntry, Settings
+from numerpilot.credentials import Credentials
+from numerpilot.errors import ExitCode, SubmissionRejected
 from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.tournament import submissions
+from numerpilot.tournament.client import TournamentClient
 
 PROJECT = """
 [data]
@@ -81,7 +90,11 @@ def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_run_once_trains_submits_and_then_has_nothing_left(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path,
+    live_sim: RunningSim,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     code, out, err = run(["--project", str(project), "run", "--once", "--json"], capsys)
     assert code == ExitCode.OK, err
@@ -97,6 +110,11 @@ def test_run_once_trains_submits_and_then_has_nothing_left(
         assert promoted is not None and promoted.name == sub.model_version
         beat = ledger.last_heartbeat()
         assert beat is not None and beat.state == "once" and beat.beats == 2
+    # The server holds the very file the intent hashed: checked once, uploaded as checked.
+    monkeypatch.setattr(numerapi.base_api, "API_TOURNAMENT_URL", live_sim.url)
+    api = numerapi.NumerAPI(live_sim.demo.public_id, live_sim.demo.secret_key)
+    copy = api.download_submission(submission_id=sub.server_id, dest_path=str(tmp_path / "s"))
+    assert hashlib.sha256(Path(copy).read_bytes()).hexdigest() == sub.file_sha256
 
 
 def test_run_without_credentials_says_what_to_do(
@@ -158,3 +176,19 @@ def test_run_once_judges_the_round_by_a_simulated_tournament_clock(
     report = json.loads(out)
     assert report["round_open"] and report["round"] == 1190
     assert report["outcomes"] == {"demo_csv": "confirmed"}
+
+
+def test_a_checked_file_changed_before_its_upload_is_not_uploaded(
+    live_sim: RunningSim, tmp_path: Path
+) -> None:
+    csv = tmp_path / "demo_csv-round1.csv"
+    csv.write_text("id,prediction\nn1,0.5\n")
+    prepared = Prepared(csv, hashlib.sha256(b"what was checked").hexdigest(), None)
+    keys = Credentials(live_sim.demo.public_id, live_sim.demo.secret_key, source="test")
+    with TournamentClient(api_url=live_sim.url, credentials=keys, retries=0) as client:
+        services = TournamentServices(Settings(project_dir=tmp_path), client, client.clock)
+        rnd = client.current_round()
+        assert rnd is not None
+        with pytest.raises(SubmissionRejected, match="file_changed"):
+            services.upload(ModelEntry(name="demo_csv"), prepared, rnd)
+        assert submissions.list_submissions(client, services.model_id("demo_csv")) == []

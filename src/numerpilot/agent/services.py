@@ -22,7 +22,7 @@ from numerpilot.agent.worker import PickleUpload
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.data.download import download_dataset
-from numerpilot.errors import ConfigError, TournamentError
+from numerpilot.errors import ConfigError, SubmissionRejected, TournamentError
 from numerpilot.fsutil import sha256_file
 from numerpilot.models.ensemble import ENSEMBLE
 from numerpilot.models.store import read_manifest, resolve_model
@@ -105,21 +105,23 @@ class TournamentServices:
         return Prepared(result.csv_path, sha256_file(result.csv_path), result.stored_model)
 
     def upload(self, entry: ModelEntry, prepared: Prepared, rnd: RoundInfo) -> str:
-        # submit() predicts again (deterministic, live data unchanged: the same bytes), checks,
-        # uploads, confirms the listing and keeps the file for the next round's checks.
+        # The very file that was checked and hashed into the intent: not predicted again.
+        if sha256_file(prepared.path) != prepared.sha256:
+            raise SubmissionRejected(
+                "file_changed",
+                f"{prepared.path} changed after it was checked; not uploaded",
+            )
         result = submit(
             pinned(self.settings, entry.name, prepared.model_version),
             client=self.client,
             clock=self.clock,
             model=entry.name,
+            predictions_file=prepared.path,
+            file_from_model=True,
             download=False,
         )
         if result.receipt is None:
             raise TournamentError(f"submission of {entry.name} ended without a receipt")
-        if sha256_file(result.csv_path) != prepared.sha256:
-            log.warning(
-                "%s: the uploaded predictions differ from the ones checked first", entry.name
-            )
         return result.receipt.submission_id
 
     def _round_submissions(self, model: str, round_number: int) -> list[dict[str, Any]]:

@@ -185,13 +185,18 @@ def submit(
     clock: Clock,
     model: str | None = None,
     predictions_file: Path | None = None,
+    file_from_model: bool = False,
     dry_run: bool = False,
     download: bool = True,
 ) -> SubmitResult:
-    """Predict (or take ``predictions_file``), check, and upload unless ``dry_run``."""
+    """Predict (or take ``predictions_file``), check, and upload unless ``dry_run``.
+
+    ``file_from_model``: ``predictions_file`` is the model's own (the autopilot's checked dry
+    run), so it is not predicted again but checked and recorded as that stored model's."""
     entry = tournament_model(settings, model, "csv")
     round_info = current_round(client, clock)
-    stored = stored_model(settings, entry) if predictions_file is None else None
+    own = predictions_file is None or file_from_model
+    stored = stored_model(settings, entry) if own else None
     version = stored.data_version if stored is not None else settings.data.version
     if version is None:
         raise ConfigError("setting 'data.version': needed to find live data for a predictions file")
