@@ -70,15 +70,19 @@ def live_sim(tmp_path: Path, demo_data_dir: Path) -> Iterator[RunningSim]:
         yield sim
 
 
-@pytest.fixture
-def project(tmp_path: Path, live_sim: RunningSim, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "project"
+def make_project(folder: Path, sim: RunningSim, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project of ``PROJECT`` in ``folder`` whose environment points at ``sim``."""
     folder.mkdir()
     (folder / "numerpilot.toml").write_text(PROJECT, encoding="utf-8")
-    monkeypatch.setenv("NUMERAI_PUBLIC_ID", live_sim.demo.public_id)
-    monkeypatch.setenv("NUMERAI_SECRET_KEY", live_sim.demo.secret_key)
-    monkeypatch.setenv("NUMERPILOT_API_URL", live_sim.url)
+    monkeypatch.setenv("NUMERAI_PUBLIC_ID", sim.demo.public_id)
+    monkeypatch.setenv("NUMERAI_SECRET_KEY", sim.demo.secret_key)
+    monkeypatch.setenv("NUMERPILOT_API_URL", sim.url)
     return folder
+
+
+@pytest.fixture
+def project(tmp_path: Path, live_sim: RunningSim, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return make_project(tmp_path / "project", live_sim, monkeypatch)
 
 
 def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
@@ -165,12 +169,7 @@ def test_run_once_judges_the_round_by_a_simulated_tournament_clock(
     with run_sim(
         tmp_path / "sim" / "sim.db", clock=clock, config=config, datasets_dir=demo_data_dir
     ) as sim:
-        folder = tmp_path / "project"
-        folder.mkdir()
-        (folder / "numerpilot.toml").write_text(PROJECT, encoding="utf-8")
-        monkeypatch.setenv("NUMERAI_PUBLIC_ID", sim.demo.public_id)
-        monkeypatch.setenv("NUMERAI_SECRET_KEY", sim.demo.secret_key)
-        monkeypatch.setenv("NUMERPILOT_API_URL", sim.url)
+        folder = make_project(tmp_path / "project", sim, monkeypatch)
         code, out, err = run(["--project", str(folder), "run", "--once", "--json"], capsys)
     assert code == ExitCode.OK, err
     report = json.loads(out)
