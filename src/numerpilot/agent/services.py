@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from numerpilot.agent.ledger import Submission
+from numerpilot.agent.pickles import PickleUpload
 from numerpilot.agent.retrain import TrainedModel
 from numerpilot.agent.round_step import HostedRun, Prepared
-from numerpilot.agent.worker import PickleUpload
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.data.download import download_dataset

@@ -30,25 +30,21 @@ from typing import Protocol
 from numerpilot.agent import results, retrain
 from numerpilot.agent.ledger import Ledger, Submission
 from numerpilot.agent.notify import Kind, Notifier
+from numerpilot.agent.pickles import PickleSource, keep_pickles
 from numerpilot.agent.round_step import (
-    PICKLE_EVENT,
     RETRY_SOON,
     UNFINISHED,
     Outcome,
     RoundActions,
     StepContext,
     process_round,
-    uploaded_pickle,
 )
 from numerpilot.clock import Clock, utc
-from numerpilot.config import ModelEntry, Settings
+from numerpilot.config import Settings
 from numerpilot.errors import (
-    CheckFailed,
     ConfigError,
     CredentialsError,
-    DataError,
     ExitCode,
-    SubmissionRejected,
     TournamentError,
     TransientTournamentError,
 )
@@ -62,7 +58,6 @@ SCORE_PULL = timedelta(hours=24)  # scores change once a day; each round open pu
 THROTTLE = timedelta(seconds=5)  # never two passes closer than this
 RECENT_CLOSED_ROUNDS = 5  # closed rounds checked for a missed submission
 # A pickle that cannot be built, fails pre-flight or is refused: notified, tried next pass.
-PICKLE_ERRORS = (TournamentError, CheckFailed, DataError, SubmissionRejected, OSError)
 
 
 class State(StrEnum):
@@ -70,27 +65,12 @@ class State(StrEnum):
     STOPPED = "stopped"
 
 
-class AgentServices(RoundActions, results.ResultsSource, retrain.Trainer, Protocol):
+class AgentServices(RoundActions, results.ResultsSource, retrain.Trainer, PickleSource, Protocol):
     """Everything the worker asks of the world beyond the ledger."""
 
     def current_round(self) -> RoundInfo | None: ...
 
     def upcoming_round(self) -> RoundInfo | None: ...
-
-    def active_pickle(self, entry: ModelEntry) -> str | None:
-        """The id of the pickle the tournament runs for this model, if any."""
-        ...
-
-    def upload_pickle(self, entry: ModelEntry, model_version: str | None) -> PickleUpload:
-        """Build, pre-flight and upload the model version's pickle; verified."""
-        ...
-
-
-@dataclass(frozen=True)
-class PickleUpload:
-    upload_id: str
-    sha256: str
-    model_version: str
 
 
 @dataclass
@@ -288,44 +268,9 @@ class Worker:
         return pinned.pop() if len(pinned) == 1 else None
 
     def _keep_pickles(self, report: PassReport, promoted: str | None) -> None:
-        """Upload-mode models: the tournament must run the promoted (or pinned) version."""
-        for entry in self.models:
-            if entry.mode != "upload":
-                continue
-            wanted = entry.model or promoted
-            if wanted is None:
-                continue
-            last = uploaded_pickle(self.ledger, entry.name)
-            try:
-                active = self.services.active_pickle(entry)
-                if (
-                    last is not None
-                    and active == last.get("upload_id")
-                    and last.get("model_version") == wanted
-                ):
-                    continue
-                done = self.services.upload_pickle(entry, wanted)
-            except TransientTournamentError as e:
-                report.errors.append(f"{entry.name}: pickle upload: {e}")
-                continue
-            except PICKLE_ERRORS as e:
-                report.errors.append(f"{entry.name}: pickle upload: {e}")
-                self.ctx.event(
-                    "pickle_failed",
-                    f"{entry.name}: the model pickle could not be made current: {e}",
-                    model=entry.name,
-                    notify=Kind.SUBMISSION_REJECTED,
-                )
-                continue
-            self.ctx.event(
-                PICKLE_EVENT,
-                f"{entry.name}: uploaded the pickle of {done.model_version} ({done.upload_id})",
-                model=entry.name,
-                model_version=done.model_version,
-                upload_id=done.upload_id,
-                sha256=done.sha256,
-            )
-            report.notes.append(f"{entry.name}: uploaded the pickle of {done.model_version}")
+        kept = keep_pickles(self.ctx, self.services, self.models, promoted)
+        report.errors += kept.errors
+        report.notes += kept.notes
 
     def _note_missed(self) -> None:
         noted = {(e.model, e.round_number) for e in self.ledger.events(kind="missed_round")}
@@ -420,7 +365,6 @@ __all__ = [
     "THROTTLE",
     "AgentServices",
     "PassReport",
-    "PickleUpload",
     "State",
     "Worker",
 ]
