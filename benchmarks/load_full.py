@@ -17,12 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _child import peak_rss
+
 DEFAULT_DIR = Path("/tmp/numerpilot-full/v5.3")
 DEFAULT_TARGETS = "target,target_cyrusd_20,target_teager2b_20"
-
-
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 def _cpu_seconds() -> float:
@@ -38,7 +36,7 @@ def child(side: str, data_dir: Path, feature_set: str, targets: list[str], era_s
 
     features = resolve_features(read_feature_metadata(data_dir / "features.json"), feature_set)
     path = data_dir / "train.parquet"
-    baseline = _peak_rss_bytes()  # the interpreter and libraries, before any data
+    baseline = peak_rss()  # the interpreter and libraries, before any data
     cpu_start = _cpu_seconds()
     start = monotonic()
     if side == "numerpilot":
@@ -58,7 +56,7 @@ def child(side: str, data_dir: Path, feature_set: str, targets: list[str], era_s
         "targets": len(targets),
         "seconds": seconds,
         "cpu_seconds": cpu,
-        "peak_rss": _peak_rss_bytes(),
+        "peak_rss": peak_rss(),
         "baseline_rss": baseline,
     }
     print(json.dumps(result))

@@ -11,7 +11,6 @@ and scales its time to all rows: the ratio is what the generator costs beyond wr
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 from pathlib import Path
 
@@ -19,12 +18,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from _child import peak_rss
 from numerpilot.clock import monotonic
 from numerpilot.data.synth import SyntheticWorld, write_dataset
-
-
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
 
 
 def _baseline(world: SyntheticWorld, out: Path, share: float) -> tuple[float, int]:
@@ -75,7 +71,7 @@ def main() -> None:
         args.out, version=args.version, scale=args.scale, seed=args.seed, progress=progress
     )
     wall = monotonic() - started
-    peak = _peak_rss_bytes()
+    peak = peak_rss()
     on_disk = sum(p.stat().st_size for p in result.root.rglob("*") if p.is_file())
     rows = sum(f.rows for f in result.files if f.name in ("train.parquet", "validation.parquet"))
     rows += next(f.rows for f in result.files if f.name == "live.parquet")

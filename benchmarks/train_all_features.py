@@ -19,20 +19,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from _child import peak_rss, run_child
+
 DEFAULT_DIR = Path("/tmp/numerpilot-full/v5.3")
 TARGETS = ["target", "target_cyrusd_20", "target_teager2b_20"]
 GIB = 2**30
-
-
-def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def child_numerpilot(args: argparse.Namespace) -> None:
@@ -62,7 +57,7 @@ def child_numerpilot(args: argparse.Namespace) -> None:
                 "rows": m.train_rows,
                 "features": len(m.features),
                 "seconds": seconds,
-                "peak_rss": _peak_rss(),
+                "peak_rss": peak_rss(),
                 "int8_bytes": m.train_rows * len(m.features),
                 "validation_corr": m.validation["ensemble"].corr_mean,
             }
@@ -107,30 +102,12 @@ def child_recipe(args: argparse.Namespace) -> None:
                 "side": "recipe",
                 "era_step": args.era_step,
                 "reached": step,
-                "peak_rss": _peak_rss(),
+                "peak_rss": peak_rss(),
                 "numpy": np.__version__,
                 **result,
             }
         )
     )
-
-
-def _run(args: list[str], limit_bytes: int | None = None) -> dict[str, Any]:
-    def limit() -> None:
-        if limit_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
-
-    done = subprocess.run(
-        [sys.executable, __file__, *args],
-        capture_output=True,
-        text=True,
-        preexec_fn=limit,  # only sets a resource limit in the child
-    )
-    lines = done.stdout.strip().splitlines()
-    if not lines:
-        return {"failed": done.returncode, "stderr": done.stderr.strip()[-300:]}
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
 
 
 def recipe_estimate(rows_all: int, rows_kept: int, features: int) -> int:
@@ -178,9 +155,10 @@ def main() -> None:
     common = ["--trees", str(args.trees), "--threads", str(args.threads)]
     if args.recipe_data is not None:
         for step in steps:
-            run = _run(
+            run = run_child(__file__,
                 [*common, "--side", "recipe", "--data-dir", str(args.recipe_data),
-                 "--era-step", str(step)]
+                 "--era-step", str(step)],
+                check=False,
             )  # fmt: skip
             print(json.dumps(run), flush=True)
             if "rows" in run:
@@ -191,9 +169,10 @@ def main() -> None:
                     flush=True,
                 )
     for step in steps:
-        ours = _run(
+        ours = run_child(__file__,
             [*common, "--side", "numerpilot", "--data-dir", str(args.data_dir),
-             "--era-step", str(step), "--budget", str(args.budget)]
+             "--era-step", str(step), "--budget", str(args.budget)],
+            check=False,
         )  # fmt: skip
         print(json.dumps(ours), flush=True)
         if "rows" in ours:
@@ -212,10 +191,11 @@ def main() -> None:
             flush=True,
         )
         limit = int(args.recipe_limit_gb * GIB)
-        theirs = _run(
+        theirs = run_child(__file__,
             [*common, "--side", "recipe", "--data-dir", str(args.data_dir),
              "--era-step", str(step)],
             limit_bytes=limit,
+            check=False,
         )  # fmt: skip
         print(json.dumps(theirs), flush=True)
         print(

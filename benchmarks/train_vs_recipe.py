@@ -20,18 +20,14 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from _child import peak_rss, run_child
+
 DEFAULT_DIR = Path("/tmp/numerpilot-full/v5.3")
 TARGETS = ["target", "target_cyrusd_20", "target_teager2b_20"]
-
-
-def _peak_rss() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux reports KiB
 
 
 def _cpu_seconds() -> float:
@@ -110,7 +106,7 @@ def child_train(args: argparse.Namespace) -> None:
 
     import numerpilot.pipeline.train_rows  # noqa: F401
 
-    baseline = _peak_rss()
+    baseline = peak_rss()
     start, cpu = monotonic(), _cpu_seconds()
     train = train_numerpilot if args.side == "numerpilot" else train_recipe
     marks: dict[str, float] = {}
@@ -126,7 +122,7 @@ def child_train(args: argparse.Namespace) -> None:
                 "seconds": seconds,
                 "cpu_seconds": cpu_end - cpu,
                 "cpu_seconds_to_data": marks["data_ready"] - cpu,
-                "peak_rss": _peak_rss(),
+                "peak_rss": peak_rss(),
                 "baseline_rss": baseline,
             }
         )
@@ -172,14 +168,6 @@ def child_score(args: argparse.Namespace) -> None:
     print(json.dumps({"scores": scores, "prediction_corr": agreement, "rows": len(val)}))
 
 
-def _run(args: list[str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
@@ -210,10 +198,11 @@ def main() -> None:
         files = {side: str(Path(tmp) / f"{side}.json") for side in ("numerpilot", "recipe")}
         runs = {}
         for side in ("recipe", "numerpilot"):
-            runs[side] = _run([*common, "--side", side, "--boosters", files[side]])
+            runs[side] = run_child(__file__, [*common, "--side", side, "--boosters", files[side]])
             print(json.dumps(runs[side]), flush=True)
-        scored = _run(
-            [*common, "--score", "--numerpilot", files["numerpilot"], "--recipe", files["recipe"]]
+        scored = run_child(
+            __file__,
+            [*common, "--score", "--numerpilot", files["numerpilot"], "--recipe", files["recipe"]],
         )
     print(json.dumps(scored), flush=True)
     ours, theirs = runs["numerpilot"], runs["recipe"]

@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from _child import run_child
 
 DEFAULT_DIR = Path("/tmp/numerpilot-full/v5.3")
 LAYOUTS = {
@@ -84,14 +84,6 @@ def child_trees(args: argparse.Namespace) -> None:
     )
 
 
-def _run(args: list[str]) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
-    )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DIR)
@@ -112,7 +104,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         common = ["--data-dir", str(args.data_dir), "--era-step", str(args.era_step),
                   "--trees", str(args.trees), "--work", tmp]  # fmt: skip
-        shape = _run([*common, "--bin"])
+        shape = run_child(__file__, [*common, "--bin"])
         print(
             f"{shape['rows']:,} rows x {shape['features']} features (every {args.era_step}th "
             f"era), target, {args.trees} trees of Numerai's example parameters"
@@ -120,7 +112,7 @@ def main() -> None:
         reference = None
         for threads in (1, 2):
             for layout in LAYOUTS:
-                run = _run([*common, "--layout", layout, "--threads", str(threads)])
+                run = run_child(__file__, [*common, "--layout", layout, "--threads", str(threads)])
                 reference = reference or run["trees_sha256"]  # column-wise on one thread
                 same = "the same trees" if run["trees_sha256"] == reference else "other trees"
                 print(
