@@ -203,3 +203,14 @@ def test_data_download_table(
     assert code == 0 and "live.parquet" in out and "downloaded" in out
     code, out, _ = run([*args, "--files", "live.parquet"], capsys)
     assert "skipped" in out
+
+
+def test_tables_piped_to_a_log_are_not_wrapped_at_80_columns(monkeypatch: pytest.MonkeyPatch):
+    from numerpilot.cli._common import PIPED_WIDTH, _console
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setenv("TERM", "dumb")
+    console = _console(stderr=False)
+    assert not console.is_terminal and console.width == PIPED_WIDTH
+    monkeypatch.setenv("COLUMNS", "90")
+    assert _console(stderr=False).width == 90

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,8 +21,20 @@ from rich.console import Console
 
 from numerpilot.config import Settings, load_settings
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Output piped to a file or a log (cron, systemd) is not a terminal, and rich would then
+# wrap tables at 80 columns; 120 keeps a model's row on one line. COLUMNS still decides.
+PIPED_WIDTH = 120
+
+
+def _console(*, stderr: bool) -> Console:
+    console = Console(stderr=stderr, soft_wrap=True)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = PIPED_WIDTH
+    return console
+
+
+out = _console(stderr=False)
+err = _console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for programs.")]
 
