@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from numerpilot import __version__
-from numerpilot.cli import main
 from numerpilot.config import CONFIG_FILE, Settings
 from numerpilot.errors import (
     CheckFailed,
@@ -25,15 +24,8 @@ from numerpilot.errors import (
     TournamentError,
     TransientTournamentError,
 )
+from tests.cli_run import run
 from tests.tournament.fake_api import FakeTournament, serve
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    captured = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 def free_port() -> int:

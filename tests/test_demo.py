@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from numerpilot.cli import main
 from numerpilot.config import CONFIG_FILE
 from numerpilot.errors import ConfigError, ExitCode
 from numerpilot.pipeline.demo import MARKER, prepare_folder
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    captured = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
+from tests.cli_run import run
 
 
 @pytest.mark.slow

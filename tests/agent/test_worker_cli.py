@@ -19,7 +19,6 @@ import pytest
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.round_step import Prepared
 from numerpilot.agent.services import TournamentServices
-from numerpilot.cli import main
 from numerpilot.clock import AcceleratedClock, SystemClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
@@ -28,6 +27,7 @@ from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
 from numerpilot.tournament import submissions
 from numerpilot.tournament.client import TournamentClient
+from tests.cli_run import run
 
 PROJECT = """
 [data]
@@ -83,14 +83,6 @@ def make_project(folder: Path, sim: RunningSim, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def project(tmp_path: Path, live_sim: RunningSim, monkeypatch: pytest.MonkeyPatch) -> Path:
     return make_project(tmp_path / "project", live_sim, monkeypatch)
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as info:
-        main(args)
-    captured = capsys.readouterr()
-    code = info.value.code
-    return (code if isinstance(code, int) else 0), captured.out, captured.err
 
 
 def test_run_once_trains_submits_and_then_has_nothing_left(

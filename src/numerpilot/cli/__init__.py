@@ -33,7 +33,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        print(__version__)
+        typer.echo(__version__)
         raise typer.Exit()
 
 
