@@ -18,6 +18,10 @@ class ExitCode(IntEnum):
     TRANSIENT = 6
     REJECTED = 7
     BLOCKED = 8  # a check (doctor, preflight) found something that blocks running
+    ROUND_CLOSED = 9  # no round is open to submit to now; the message says when the next opens
+    STORAGE = 10  # the disk is full or a path cannot be written; the message names both
+    USAGE = 64  # the command line itself is wrong (BSD sysexits' EX_USAGE)
+    INTERRUPTED = 130  # Ctrl-C or SIGINT: whatever was written is complete or discarded
 
 
 class NumerpilotError(Exception):
@@ -76,6 +80,23 @@ class SubmissionRejected(NumerpilotError):
         self.reason = reason
 
 
+class RoundClosed(TournamentError):
+    """No round is open for submissions now. The message says when the next one opens."""
+
+    exit_code = ExitCode.ROUND_CLOSED
+
+
+class StorageError(NumerpilotError):
+    """A local write failed for lack of space or permission. Names the path and space needed."""
+
+    exit_code = ExitCode.STORAGE
+
+    def __init__(self, message: str, *, path: str, needed_bytes: int | None = None):
+        super().__init__(message)
+        self.path = path
+        self.needed_bytes = needed_bytes
+
+
 class CheckFailed(NumerpilotError):
     """A health check (doctor, preflight) found something that blocks running."""
 
@@ -89,6 +110,8 @@ __all__ = [
     "DataError",
     "ExitCode",
     "NumerpilotError",
+    "RoundClosed",
+    "StorageError",
     "SubmissionRejected",
     "TournamentError",
     "TransientTournamentError",
