@@ -13,6 +13,7 @@ from numerpilot.agent.ledger import Submission
 from numerpilot.agent.pickles import PickleUpload
 from numerpilot.agent.retrain import TrainedModel
 from numerpilot.agent.round_step import HostedRun, Prepared
+from numerpilot.pipeline.submit import PreviousPredictions
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry
 from numerpilot.errors import TransientTournamentError
@@ -71,6 +72,7 @@ class FakeWorld:
     pickle_uploads: list[str | None] = field(default_factory=list)
     active: str | None = None
     calls: list[str] = field(default_factory=list)
+    previous: list[PreviousPredictions | None] = field(default_factory=list)
 
     # -- rounds -------------------------------------------------------------------------------
     def number_at(self, now: datetime) -> int | None:
@@ -88,8 +90,15 @@ class FakeWorld:
         return round_at(nxt, self.first_round, self.first_open)
 
     # -- submissions --------------------------------------------------------------------------
-    def prepare(self, entry: ModelEntry, model_version: str | None, rnd: RoundInfo) -> Prepared:
+    def prepare(
+        self,
+        entry: ModelEntry,
+        model_version: str | None,
+        rnd: RoundInfo,
+        previous: PreviousPredictions | None,
+    ) -> Prepared:
         self.calls.append(f"prepare {entry.name} {model_version}")
+        self.previous.append(previous)
         if model_version in self.fail_prepare:
             raise self.fail_prepare[model_version]
         path = self.tmp / f"{entry.name}-{rnd.number}-{model_version}.csv"

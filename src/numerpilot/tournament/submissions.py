@@ -11,20 +11,28 @@ round is still open.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
 
-from numerpilot.errors import SubmissionRejected, TournamentError, TransientTournamentError
+from numerpilot.clock import utc
+from numerpilot.errors import (
+    CredentialsError,
+    RoundClosed,
+    SubmissionRejected,
+    TournamentError,
+    TransientTournamentError,
+)
 from numerpilot.tournament.client import CLASSIC_TOURNAMENT, TournamentClient
 from numerpilot.tournament.rounds import RoundInfo, parse_time
-from numerpilot.tournament.transport import backoff_seconds, safe_url
+from numerpilot.tournament.transport import MaybeApplied, backoff_seconds, safe_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -78,6 +86,9 @@ PICKLES_QUERY = """
         }
     }
 """
+# A submission listed this long before an upload began still counts as that upload's: the
+# tournament's clock and ours may disagree a little.
+CLOCK_SKEW = timedelta(minutes=2)
 # What a server says when the PUT it acknowledged left no file behind: worth a fresh upload.
 _LOST_UPLOAD = re.compile(r"not (been )?uploaded|upload\b.*\bnot found", re.IGNORECASE)
 
@@ -210,22 +221,123 @@ def list_submissions(client: TournamentClient, model: str) -> list[dict[str, Any
     return [s for s in found if isinstance(s, dict)]
 
 
+@dataclass(frozen=True)
+class ListedSubmission:
+    submission_id: str
+    filename: str
+    round_number: int | None
+    inserted_at: datetime | None
+
+
+def _listed(raw: dict[str, Any]) -> ListedSubmission:
+    r = raw.get("round")
+    number = r.get("number") if isinstance(r, dict) else None
+    inserted = raw.get("insertedAt")
+    return ListedSubmission(
+        submission_id=str(raw["id"]),
+        filename=str(raw.get("filename") or ""),
+        round_number=None if number is None else int(number),
+        inserted_at=parse_time(inserted, "insertedAt") if inserted else None,
+    )
+
+
+def counted_submission(
+    client: TournamentClient, model: str, round_number: int, since: datetime | None
+) -> ListedSubmission | None:
+    """The model's submission the tournament counts for the round (its latest), if it was
+    made at or after ``since`` (less ``CLOCK_SKEW``); None if the latest is older, or none.
+    ``model`` is the model's id."""
+    found = [_listed(s) for s in list_submissions(client, model) if s.get("id") is not None]
+    in_round = [s for s in found if s.round_number == round_number]
+    if not in_round:
+        return None
+    # The tournament counts the latest; a listing without times is taken in its own order.
+    latest = max(
+        enumerate(in_round),
+        key=lambda p: (p[1].inserted_at or datetime.min.replace(tzinfo=UTC), p[0]),
+    )[1]
+    if since is None or latest.inserted_at is None or latest.inserted_at >= since - CLOCK_SKEW:
+        return latest
+    return None
+
+
+class KeyRefusedBeforeUpload(CredentialsError):
+    """The tournament refused the API key before any file or submission was sent."""
+
+
 def upload_predictions(
-    client: TournamentClient, *, model_name: str, csv_path: Path, round_info: RoundInfo
+    client: TournamentClient,
+    *,
+    model_name: str,
+    csv_path: Path,
+    round_info: RoundInfo,
+    sha256: str | None = None,
 ) -> SubmissionReceipt:
-    """Upload a predictions CSV for ``model_name`` and return once the tournament lists it
-    for ``round_info``; ``SubmissionRejected('round_closed')`` if the round closes first."""
-    mid = model_id(client, model_name)
+    """Upload exactly the file ``csv_path`` (whose hash must be ``sha256`` when given) for
+    ``model_name`` and return once the tournament lists it for ``round_info``: the receipt
+    holds the id the tournament counts. ``RoundClosed`` if the round closes first.
+
+    A create that may have been applied (it timed out, or a 5xx) is never sent again before
+    the tournament has been asked what it has: listed, it is the receipt; not listed twice,
+    ``request_timeout`` apart on the clock, the upload starts over."""
+    clock = client.transport.clock
+    try:
+        mid = model_id(client, model_name)
+    except CredentialsError as e:
+        raise KeyRefusedBeforeUpload(str(e)) from None
     data = csv_path.read_bytes()
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise SubmissionRejected(
+            "file_changed", f"{csv_path} changed after it was checked; not uploaded"
+        )
+    since = utc(clock.now())
     what = f"submission of {model_name} for round {round_info.number}"
+    unsure = False  # a create was sent whose fate is unknown
+
+    def receipt(found: ListedSubmission, tries: int) -> SubmissionReceipt:
+        if found.round_number is not None and found.round_number != round_info.number:
+            raise TournamentError(
+                f"submission {found.submission_id} was recorded for round "
+                f"{found.round_number}, not {round_info.number}"
+            )
+        return SubmissionReceipt(
+            model_name=model_name,
+            model_id=mid,
+            round_number=round_info.number,
+            submission_id=found.submission_id,
+            filename=found.filename,
+            inserted_at=found.inserted_at,
+            attempts=tries,
+        )
+
+    def landed() -> ListedSubmission | None:
+        """After an unsure create: ours if the tournament lists it; asked twice, since a
+        slow server may still be carrying the create out."""
+        for look in range(2):
+            found = counted_submission(client, mid, round_info.number, since)
+            if found is not None:
+                return found
+            if look == 0:
+                clock.sleep(client.transport.timeout)
+        return None
 
     def attempt(tries: int) -> SubmissionReceipt:
-        auth = _auth(
-            client,
-            SUBMISSION_AUTH_QUERY,
-            {"filename": csv_path.name, "tournament": CLASSIC_TOURNAMENT, "modelId": mid},
-            "submission_upload_auth",
-        )
+        nonlocal unsure
+        if unsure:
+            found = landed()  # a failure to list propagates: retried, still unsure
+            if found is not None:
+                log.info("%s: the unanswered create did arrive (%s)", what, found.submission_id)
+                return receipt(found, tries)
+            unsure = False  # the tournament answered, and has nothing of ours: send again
+        try:
+            auth = _auth(
+                client,
+                SUBMISSION_AUTH_QUERY,
+                {"filename": csv_path.name, "tournament": CLASSIC_TOURNAMENT, "modelId": mid},
+                "submission_upload_auth",
+            )
+        except CredentialsError as e:
+            raise KeyRefusedBeforeUpload(str(e)) from None
         _put(client, auth["url"], data, what)
         variables = {
             "filename": auth["filename"],
@@ -234,31 +346,22 @@ def upload_predictions(
             "triggerId": None,
             "dataDatestamp": None,
         }
-        sid = _create(client, CREATE_SUBMISSION_MUTATION, variables, "create_submission")
-        listed = next((s for s in list_submissions(client, mid) if s.get("id") == sid), None)
-        if listed is None:
+        try:
+            sid = _create(client, CREATE_SUBMISSION_MUTATION, variables, "create_submission")
+        except MaybeApplied:
+            unsure = True
+            raise
+        found = counted_submission(client, mid, round_info.number, since)
+        if found is None:
             raise TransientTournamentError(f"submission {sid} is not listed after its upload")
-        number = (listed.get("round") or {}).get("number")
-        if number is not None and int(number) != round_info.number:
-            raise TournamentError(
-                f"submission {sid} was recorded for round {number}, not {round_info.number}"
-            )
-        inserted = listed.get("insertedAt")
-        return SubmissionReceipt(
-            model_name=model_name,
-            model_id=mid,
-            round_number=round_info.number,
-            submission_id=sid,
-            filename=str(listed.get("filename") or auth["filename"]),
-            inserted_at=parse_time(inserted, "insertedAt") if inserted else None,
-            attempts=tries,
-        )
+        if found.submission_id != sid:
+            log.warning("%s: the tournament counts %s, not %s", what, found.submission_id, sid)
+        return receipt(found, tries)
 
     def closed(detail: str) -> Exception:
-        return SubmissionRejected(
-            "round_closed",
-            f"round {round_info.number} closes at {round_info.close_staking_time.isoformat()}; "
-            f"{what} was not confirmed {detail}",
+        return RoundClosed(
+            f"round {round_info.number} closed for submissions at "
+            f"{round_info.close_staking_time.isoformat()}; {what} was not confirmed {detail}"
         )
 
     return _retry(client, what, attempt, deadline=round_info.close_staking_time, on_deadline=closed)
@@ -319,8 +422,12 @@ def upload_model(
 
 
 __all__ = [
+    "CLOCK_SKEW",
+    "KeyRefusedBeforeUpload",
+    "ListedSubmission",
     "ModelUploadReceipt",
     "SubmissionReceipt",
+    "counted_submission",
     "data_versions",
     "docker_images",
     "list_pickles",
