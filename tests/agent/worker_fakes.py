@@ -13,10 +13,10 @@ from numerpilot.agent.ledger import Submission
 from numerpilot.agent.pickles import PickleUpload
 from numerpilot.agent.retrain import TrainedModel
 from numerpilot.agent.round_step import HostedRun, Prepared
-from numerpilot.pipeline.submit import PreviousPredictions
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry
 from numerpilot.errors import TransientTournamentError
+from numerpilot.pipeline.submit import PreviousPredictions
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.scores import RoundPerformance
 

@@ -24,7 +24,6 @@ from numerpilot.pipeline.submit import (
     prepare_submission,
     upload_submission,
 )
-from numerpilot.tournament.submissions import SubmissionReceipt
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
