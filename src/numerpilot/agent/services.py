@@ -80,6 +80,9 @@ class TournamentServices:
             )
         return self._ids[name]
 
+    def account_name(self) -> str:
+        return self.client.account_name()
+
     # -- rounds ----------------------------------------------------------------------------
 
     def current_round(self) -> RoundInfo | None:

@@ -75,6 +75,10 @@ class AgentServices(RoundActions, results.ResultsSource, retrain.Trainer, Pickle
 
     def upcoming_round(self) -> RoundInfo | None: ...
 
+    def account_name(self) -> str:
+        """The account the key belongs to; ``CredentialsError`` when the key is refused."""
+        ...
+
 
 @dataclass
 class PassReport:
@@ -162,6 +166,7 @@ class Worker:
     def run(self, until: datetime | None = None) -> None:
         """Work until ``stop()`` (or until the clock reaches ``until``)."""
         self.state = State.RUNNING
+        self.check_key()
         self.reconcile()
         self.heartbeat("started")
         while self.running:
@@ -183,6 +188,7 @@ class Worker:
 
     def run_once(self) -> PassReport:
         """One whole pass for cron or a webhook: settle, submit, scores, stakes."""
+        self.check_key()
         self.reconcile()
         self._last_scores = None  # a single pass always pulls scores
         report = self.run_pass()
@@ -205,6 +211,19 @@ class Worker:
             details={"state": state, "beats": beat.beats},
         )
         self._next_heartbeat = self.now() + timedelta(minutes=self.settings.agent.heartbeat_minutes)
+
+    def check_key(self) -> None:
+        """One authenticated call before any work (a first pass may train for minutes): a
+        refused key stops the worker at once; an unreachable tournament does not."""
+        try:
+            account = self.services.account_name()
+        except CredentialsError as e:
+            self._refused(e)
+            raise
+        except TournamentError as e:
+            log.warning("cannot check the API key yet: %s", e)
+            return
+        log.info("the tournament accepts the key of account %s", account)
 
     def reconcile(self) -> list[Submission]:
         """Settle intents a previous process left pending (after a crash or kill -9)."""
