@@ -40,6 +40,7 @@ from numerpilot.errors import (
     CredentialsError,
     DataError,
     RoundClosed,
+    StorageError,
     SubmissionRejected,
     TournamentError,
     TransientTournamentError,
@@ -321,7 +322,18 @@ def submit_prepared(
             transient=isinstance(e, TransientTournamentError),
         )
         return Submitted(Outcome.FAILED, error=e)
-    ctx.ledger.confirm_submission(intent.id, server_id)
+    try:
+        ctx.ledger.confirm_submission(intent.id, server_id)
+    except StorageError as e:
+        # Accepted by the tournament: never reported as a failure. The intent stays pending
+        # and the next pass (or run) confirms it from the tournament's listing.
+        raise StorageError(
+            f"the tournament accepted {entry.name}'s round {rnd.number} submission "
+            f"{server_id}, but the ledger could not record it ({e}); the next "
+            "'numerpilot run' records it without uploading again",
+            path=e.path,
+            needed_bytes=e.needed_bytes,
+        ) from None
     log.info("%s: round %d submission %s confirmed", entry.name, rnd.number, server_id)
     return Submitted(Outcome.CONFIRMED, server_id)
 

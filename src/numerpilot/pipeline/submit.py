@@ -27,7 +27,7 @@ from numerpilot.data.load import load_dataset
 from numerpilot.data.predictions import load_predictions
 from numerpilot.data.schema import version_spec
 from numerpilot.errors import ConfigError, DataError, RoundClosed
-from numerpilot.fsutil import atomic_path, sha256_file
+from numerpilot.fsutil import sha256_file
 from numerpilot.models.store import StoredModel, load_model, resolve_model
 from numerpilot.pipeline.predict import load_live, predictions_frame
 from numerpilot.pipeline.submission_checks import (
@@ -223,8 +223,7 @@ def prepare_submission(
                     "no 'prediction' column", path=str(predictions_file), column="prediction"
                 )
             source = loaded["prediction"]
-    with atomic_path(out) as tmp:
-        write_predictions_csv(source, tmp)
+    write_predictions_csv(source, out)  # once; a full disk is StorageError, nothing sent
     predictions = read_checked_csv(out, ids)  # what is checked is what will be sent
     before, described = _read_previous(previous)
     checks = sanity_checks(
