@@ -199,9 +199,7 @@ def test_uploaded_models_run_at_every_round_open(
     assert record["triggers"][1]["statuses"][0]["description"] == "predict() ran out of memory"
 
 
-def test_wallet_transactions_show_each_stake_move(
-    napi: numerapi.NumerAPI, sim: RunningSim
-) -> None:
+def test_wallet_transactions_show_each_stake_move(napi: numerapi.NumerAPI, sim: RunningSim) -> None:
     model_id = napi.get_models()["demo_csv"]
     assert napi.wallet_transactions() == []
     napi.stake_increase(10, model_id)
