@@ -53,9 +53,10 @@ from numerpilot.tournament.rounds import RoundInfo
 log = logging.getLogger(__name__)
 
 RETRY = timedelta(minutes=2)  # next try of an unfinished submission, or of a failed pass
-# A pass that fails again waits twice as long, up to this: while the tournament is down the
-# ledger gets one record per doubling, not one every two minutes.
-FAILED_PASS_BACKOFF_MAX = timedelta(minutes=30)
+# A pass that fails again waits twice as long, up to this (no longer than the poll for a late
+# round); while a round the ledger knows is open, every RETRY, so it is not missed. Either
+# way the ledger gets one record per doubling of the count, not one every two minutes.
+FAILED_PASS_BACKOFF_MAX = timedelta(minutes=15)
 POLL = timedelta(minutes=15)  # when the tournament does not say when the next round opens
 SCORE_PULL = timedelta(hours=24)  # scores change once a day; each round open pulls too
 THROTTLE = timedelta(seconds=5)  # never two passes closer than this
@@ -274,6 +275,9 @@ class Worker:
         self.failed_passes += 1
         n = self.failed_passes
         delay = min(RETRY * 2 ** (n - 1), FAILED_PASS_BACKOFF_MAX)
+        latest = self.ledger.rounds(limit=1)
+        if latest and latest[0].open_time <= self.now() < latest[0].close_time:
+            delay = RETRY
         report.errors.append(str(e))
         report.next_pass = self.now() + delay
         log.warning("pass failed (%d in a row; next in %s): %s", n, delay, e)
