@@ -16,6 +16,7 @@ import pytest
 
 from numerpilot.cli import main
 from numerpilot.clock import SteppedClock
+from numerpilot.credentials import Credentials
 from numerpilot.data.load import load_dataset
 from numerpilot.errors import CheckFailed, ExitCode
 from numerpilot.models.ensemble import predict_frame
@@ -26,6 +27,7 @@ from numerpilot.runtime import Limits, model_runner, portable_pickle_bytes, scan
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.tournament.client import TournamentClient
 from numerpilot.tournament.submissions import list_pickles, list_submissions, model_id
 from numerpilot.tournament.submissions import upload_model as upload_pickle
 from tests.pipeline.submit_world import project_settings, shared_models, sim_client, train_tiny
@@ -227,3 +229,38 @@ def test_a_lost_model_upload_is_noticed_and_redone(
     assert receipt.attempts >= 2  # the seeded faults hit the first try
     assert [p["id"] for p in listed] == [receipt.upload_id]
     assert running.clock.now() > started
+
+
+def test_a_model_upload_answered_after_the_timeout_is_not_sent_again(
+    tmp_path: Path, demo_data_dir: Path, models_dir: Path
+) -> None:
+    faults = FaultConfig(
+        endpoints={"createComputePickleUpload": EndpointFaults(slow_rate=1.0, slow_seconds=1.6)}
+    )
+    pickle_path = tmp_path / "model.pkl"
+    pickle_path.write_bytes(portable_pickle_bytes(portable_model(load_model(models_dir / "tiny"))))
+    with (
+        run_sim(
+            tmp_path / "sim" / "sim.db",
+            clock=SteppedClock(DEFAULT_START),
+            config=SimConfig(data=DataConfig(live_rows=200)),
+            faults=faults,
+            datasets_dir=demo_data_dir,
+        ) as running,
+        TournamentClient(
+            api_url=running.url,
+            credentials=Credentials(running.demo.public_id, running.demo.secret_key, "test"),
+            clock=running.clock,
+            timeout=1.0,
+            retries=3,
+        ) as client,
+    ):
+        receipt = upload_pickle(
+            client,
+            model_name="demo_upload",
+            pickle_path=pickle_path,
+            data_version=("v5.3", ""),
+            docker_image=("numerai_predict_py_3_11", ""),
+        )
+        listed = list_pickles(client, model_id(client, "demo_upload"))
+    assert [p["id"] for p in listed] == [receipt.upload_id]

@@ -389,8 +389,37 @@ def upload_model(
     mid = model_id(client, model_name)
     data = pickle_path.read_bytes()
     what = f"model upload of {model_name}"
+    since = utc(client.transport.clock.now()) - CLOCK_SKEW
+    unsure = False  # a create was sent whose fate is unknown: look before sending another
+
+    def receipt(uid: str, filename: str, tries: int) -> ModelUploadReceipt:
+        return ModelUploadReceipt(
+            model_name=model_name,
+            model_id=mid,
+            upload_id=uid,
+            filename=filename,
+            data_version=data_version[0],
+            docker_image=docker_image[0],
+            attempts=tries,
+        )
+
+    def landed() -> dict[str, Any] | None:
+        mine = [
+            p
+            for p in list_pickles(client, mid)
+            if p.get("id")
+            and p.get("insertedAt")
+            and parse_time(p["insertedAt"], "insertedAt") >= since
+        ]
+        return max(mine, key=lambda p: str(p["insertedAt"])) if mine else None
 
     def attempt(tries: int) -> ModelUploadReceipt:
+        nonlocal unsure
+        if unsure:
+            found = landed()
+            if found is not None:
+                return receipt(str(found["id"]), str(found.get("filename") or ""), tries)
+            unsure = False
         auth = _auth(
             client,
             PICKLE_AUTH_QUERY,
@@ -405,18 +434,14 @@ def upload_model(
             "dataVersionId": data_version[1],
             "dockerImageId": docker_image[1],
         }
-        uid = _create(client, CREATE_PICKLE_MUTATION, variables, "createComputePickleUpload")
+        try:
+            uid = _create(client, CREATE_PICKLE_MUTATION, variables, "createComputePickleUpload")
+        except MaybeApplied:
+            unsure = True
+            raise
         if not any(p.get("id") == uid for p in list_pickles(client, mid)):
             raise TransientTournamentError(f"model upload {uid} is not listed after its upload")
-        return ModelUploadReceipt(
-            model_name=model_name,
-            model_id=mid,
-            upload_id=uid,
-            filename=auth["filename"],
-            data_version=data_version[0],
-            docker_image=docker_image[0],
-            attempts=tries,
-        )
+        return receipt(uid, auth["filename"], tries)
 
     return _retry(client, what, attempt)
 
