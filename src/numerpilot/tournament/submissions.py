@@ -353,6 +353,7 @@ def upload_predictions(
             raise
         found = counted_submission(client, mid, round_info.number, since)
         if found is None:
+            unsure = True  # dropped, or listed late: look again before sending another
             raise TransientTournamentError(f"submission {sid} is not listed after its upload")
         if found.submission_id != sid:
             log.warning("%s: the tournament counts %s, not %s", what, found.submission_id, sid)
