@@ -126,7 +126,11 @@ def kill_agent_mid_upload(sim: RunningSim, project: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        # The tests' root, and whatever path finds numerpilot here (an install, or src/).
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        },
     )
     try:
         arrived = hanging.reached.wait(timeout=120)
