@@ -6,7 +6,9 @@ three steps with numerapi's own queries (through the client's transport: timeout
 errors), but the PUT's status is checked, and afterwards the tournament is asked to list the
 submission for the current round (or the model's pickle). Transient failures, and an upload
 that is not listed, are retried with backoff on the clock, for predictions only while the
-round is still open.
+round is still open. A create whose answer never came (a timeout, a 5xx) may have been
+applied: it is never sent again before the tournament's listing has been asked (twice, a
+request timeout apart), and a listed one is the receipt, with the id the tournament counts.
 """
 
 from __future__ import annotations
@@ -247,8 +249,17 @@ def counted_submission(
     """The model's submission the tournament counts for the round (its latest), if it was
     made at or after ``since`` (less ``CLOCK_SKEW``); None if the latest is older, or none.
     ``model`` is the model's id."""
-    found = [_listed(s) for s in list_submissions(client, model) if s.get("id") is not None]
-    in_round = [s for s in found if s.round_number == round_number]
+    return _counted(_listing(client, model), round_number, since)
+
+
+def _listing(client: TournamentClient, model: str) -> list[ListedSubmission]:
+    return [_listed(s) for s in list_submissions(client, model) if s.get("id") is not None]
+
+
+def _counted(
+    listed: list[ListedSubmission], round_number: int, since: datetime | None
+) -> ListedSubmission | None:
+    in_round = [s for s in listed if s.round_number == round_number]
     if not in_round:
         return None
     # The tournament counts the latest; a listing without times is taken in its own order.
@@ -295,11 +306,6 @@ def upload_predictions(
     unsure = False  # a create was sent whose fate is unknown
 
     def receipt(found: ListedSubmission, tries: int) -> SubmissionReceipt:
-        if found.round_number is not None and found.round_number != round_info.number:
-            raise TournamentError(
-                f"submission {found.submission_id} was recorded for round "
-                f"{found.round_number}, not {round_info.number}"
-            )
         return SubmissionReceipt(
             model_name=model_name,
             model_id=mid,
@@ -351,7 +357,14 @@ def upload_predictions(
         except MaybeApplied:
             unsure = True
             raise
-        found = counted_submission(client, mid, round_info.number, since)
+        listed = _listing(client, mid)
+        mine = next((s for s in listed if s.submission_id == sid), None)
+        if mine is not None and mine.round_number not in (None, round_info.number):
+            raise TournamentError(
+                f"submission {sid} was recorded for round {mine.round_number}, "
+                f"not {round_info.number}"
+            )
+        found = _counted(listed, round_info.number, since)
         if found is None:
             unsure = True  # dropped, or listed late: look again before sending another
             raise TransientTournamentError(f"submission {sid} is not listed after its upload")
