@@ -197,8 +197,9 @@ class StakeSettings(_Section):
         10.0,
         ge=0,
         description="Cap on the NMR at stake now, all configured models together (payouts "
-        "and pending changes included): not a sum of the increases ever made. No increase "
-        "goes past it; a stake that grew past it by payouts is held, not cut.",
+        "included, plus the changes already decided this round): not a sum of the increases "
+        "ever made. No increase goes past it; a stake grown past it by payouts is held, "
+        "not cut.",
     )
     drawdown_cut: float = Field(
         0.05,
