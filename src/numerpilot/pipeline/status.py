@@ -19,8 +19,6 @@ from typing import Any, Literal, Protocol
 from numerpilot.clock import Clock
 from numerpilot.config import Settings
 from numerpilot.errors import TournamentError
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.transport import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -301,6 +299,10 @@ def tournament_clock(settings: Settings) -> Clock:
     """The time rounds are judged by, as ``run`` and ``submit`` do: real time against Numerai;
     a local tournament's own (one quick ping, whose answer carries it) when it runs at another
     speed. If it does not answer, this machine's time, said in the log."""
+    # Imported here: the rest of this module is a pure summary, read by the dashboard too.
+    from numerpilot.tournament.client import TournamentClient
+    from numerpilot.tournament.transport import is_loopback
+
     with TournamentClient.from_settings(settings) as client:
         if is_loopback(client.api_url):
             try:
