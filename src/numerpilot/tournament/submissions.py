@@ -15,14 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
-
-import requests
+from typing import Any
 
 from numerpilot.clock import utc
 from numerpilot.errors import (
@@ -34,10 +30,10 @@ from numerpilot.errors import (
 )
 from numerpilot.tournament.client import CLASSIC_TOURNAMENT, TournamentClient
 from numerpilot.tournament.rounds import RoundInfo, parse_time
-from numerpilot.tournament.transport import MaybeApplied, backoff_seconds, safe_url
+from numerpilot.tournament.transport import MaybeApplied
+from numerpilot.tournament.upload_steps import create, put_file, retry_on_clock, upload_auth
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # numerapi's queries (base_api._upload_auth, upload_predictions, model_upload), verbatim in
 # what they ask, so any server numerapi works with answers them.
@@ -91,8 +87,6 @@ PICKLES_QUERY = """
 # A submission listed this long before an upload began still counts as that upload's: the
 # tournament's clock and ours may disagree a little.
 CLOCK_SKEW = timedelta(minutes=2)
-# What a server says when the PUT it acknowledged left no file behind: worth a fresh upload.
-_LOST_UPLOAD = re.compile(r"not (been )?uploaded|upload\b.*\bnot found", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -141,76 +135,6 @@ def docker_images(client: TournamentClient) -> dict[str, str]:
 def data_versions(client: TournamentClient) -> dict[str, str]:
     """Data versions for model uploads: name -> id."""
     return dict(client.call("data versions", client.api.model_upload_data_versions))
-
-
-def _put(client: TournamentClient, url: str, data: bytes, what: str) -> None:
-    """PUT ``data`` and check the answer, which numerapi does not."""
-    where = safe_url(url)
-    try:
-        response = client.transport.session.put(url, data=data, timeout=client.transport.timeout)
-    except (requests.ConnectionError, requests.Timeout) as e:
-        raise TransientTournamentError(
-            f"{what}: upload to {where} failed: {type(e).__name__}"
-        ) from None
-    except requests.RequestException as e:
-        raise TournamentError(
-            client.transport.scrub(f"{what}: upload to {where} failed: {e}")
-        ) from None
-    with response:
-        client.transport.raise_for_status(response, where, authorized=False)
-
-
-def _create(client: TournamentClient, mutation: str, variables: dict[str, Any], field: str) -> str:
-    try:
-        data = client.query(mutation, variables, authorization=True)
-    except TransientTournamentError:
-        raise
-    except TournamentError as e:
-        if _LOST_UPLOAD.search(str(e)):
-            raise TransientTournamentError(f"the upload was lost on the way: {e}") from None
-        raise
-    created = data.get(field)
-    if not isinstance(created, dict) or not created.get("id"):
-        raise TournamentError(f"{field} answered without an id")
-    return str(created["id"])
-
-
-def _auth(
-    client: TournamentClient, query: str, variables: dict[str, Any], field: str
-) -> dict[str, str]:
-    auth = client.query(query, variables, authorization=True).get(field)
-    if not isinstance(auth, dict) or not auth.get("url") or not auth.get("filename"):
-        raise TournamentError(f"{field} answered without an upload URL")
-    return {"filename": str(auth["filename"]), "url": str(auth["url"])}
-
-
-def _retry(
-    client: TournamentClient,
-    what: str,
-    attempt: Callable[[int], T],
-    *,
-    deadline: datetime | None = None,
-    on_deadline: Callable[[str], Exception] | None = None,
-) -> T:
-    """``attempt(n)`` until it succeeds, backing off on the client's clock after a transient
-    failure; never sleeps past ``deadline``."""
-    clock = client.transport.clock
-    tries = 0
-    while True:
-        if deadline is not None and on_deadline is not None and clock.now() >= deadline:
-            raise on_deadline("before the first try")
-        tries += 1
-        try:
-            return attempt(tries)
-        except TransientTournamentError as e:
-            if tries > client.transport.retries:
-                raise TransientTournamentError(f"{what}: {e} (gave up after {tries} tries)") from e
-            delay = backoff_seconds(tries - 1)
-            closing = deadline is not None and (deadline - clock.now()).total_seconds() <= delay
-            if closing and on_deadline is not None:
-                raise on_deadline(f"after {tries} tries; last error: {e}") from e
-            log.warning("%s failed (%s); retry in %.0f s", what, e, delay)
-            clock.sleep(delay)
 
 
 def list_submissions(client: TournamentClient, model: str) -> list[dict[str, Any]]:
@@ -336,7 +260,7 @@ def upload_predictions(
                 return receipt(found, tries)
             unsure = False  # the tournament answered, and has nothing of ours: send again
         try:
-            auth = _auth(
+            auth = upload_auth(
                 client,
                 SUBMISSION_AUTH_QUERY,
                 {"filename": csv_path.name, "tournament": CLASSIC_TOURNAMENT, "modelId": mid},
@@ -344,7 +268,7 @@ def upload_predictions(
             )
         except CredentialsError as e:
             raise KeyRefusedBeforeUpload(str(e)) from None
-        _put(client, auth["url"], data, what)
+        put_file(client, auth["url"], data, what)
         variables = {
             "filename": auth["filename"],
             "tournament": CLASSIC_TOURNAMENT,
@@ -353,7 +277,7 @@ def upload_predictions(
             "dataDatestamp": None,
         }
         try:
-            sid = _create(client, CREATE_SUBMISSION_MUTATION, variables, "create_submission")
+            sid = create(client, CREATE_SUBMISSION_MUTATION, variables, "create_submission")
         except MaybeApplied:
             unsure = True
             raise
@@ -378,7 +302,9 @@ def upload_predictions(
             f"{round_info.close_staking_time.isoformat()}; {what} was not confirmed {detail}"
         )
 
-    return _retry(client, what, attempt, deadline=round_info.close_staking_time, on_deadline=closed)
+    return retry_on_clock(
+        client, what, attempt, deadline=round_info.close_staking_time, on_deadline=closed
+    )
 
 
 def list_pickles(client: TournamentClient, model: str) -> list[dict[str, Any]]:
@@ -434,13 +360,13 @@ def upload_model(
             if found is not None:
                 return receipt(str(found["id"]), str(found.get("filename") or ""), tries)
             unsure = False
-        auth = _auth(
+        auth = upload_auth(
             client,
             PICKLE_AUTH_QUERY,
             {"filename": pickle_path.name, "modelId": mid},
             "computePickleUploadAuth",
         )
-        _put(client, auth["url"], data, what)
+        put_file(client, auth["url"], data, what)
         variables = {
             "filename": auth["filename"],
             "tournament": CLASSIC_TOURNAMENT,
@@ -449,7 +375,7 @@ def upload_model(
             "dockerImageId": docker_image[1],
         }
         try:
-            uid = _create(client, CREATE_PICKLE_MUTATION, variables, "createComputePickleUpload")
+            uid = create(client, CREATE_PICKLE_MUTATION, variables, "createComputePickleUpload")
         except MaybeApplied:
             unsure = True
             raise
@@ -457,7 +383,7 @@ def upload_model(
             raise TransientTournamentError(f"model upload {uid} is not listed after its upload")
         return receipt(uid, auth["filename"], tries)
 
-    return _retry(client, what, attempt)
+    return retry_on_clock(client, what, attempt)
 
 
 __all__ = [
