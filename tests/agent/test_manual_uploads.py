@@ -56,6 +56,10 @@ def test_a_submission_by_hand_is_in_the_ledger_and_not_repeated_by_run(
     csv = predictions_file(open_sim, tmp_path / "mine.csv")
     number = current_number(open_sim)
     p = ["--project", str(folder)]
+    code, out, err = run([*p, "submit", "demo_csv", "--predictions", str(csv), "--dry-run"], capsys)
+    assert code == ExitCode.OK, err
+    assert not (folder / "numerpilot.db").exists()  # a dry run records nothing
+    assert on_server(open_sim, "demo_csv", number) == []
     code, out, err = run([*p, "submit", "demo_csv", "--predictions", str(csv), "--json"], capsys)
     assert code == ExitCode.OK, err
     sent = json.loads(out)
