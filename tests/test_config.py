@@ -87,9 +87,21 @@ def test_bad_settings_are_one_line_naming_the_setting(
 
 
 def test_bad_environment_value_names_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    write_config(tmp_path, "[train]\nholdout_eras = 4\n")  # a file exists, and is not to blame
     monkeypatch.setenv("NUMERPILOT_TRAIN__ERA_STEP", "0")
-    with pytest.raises(ConfigError, match=r"setting 'train.era_step'"):
+    with pytest.raises(ConfigError, match=r"setting 'train.era_step'") as info:
         load_settings(tmp_path)
+    assert str(info.value).startswith("environment variable NUMERPILOT_TRAIN__ERA_STEP: ")
+    assert "numerpilot.toml" not in str(info.value)
+
+
+def test_a_bad_cross_field_value_from_the_environment_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("NUMERPILOT_STAKE__MAX_INCREASE_PER_ROUND", "50")
+    with pytest.raises(ConfigError, match="NUMERPILOT_STAKE__MAX_INCREASE_PER_ROUND") as info:
+        load_settings(tmp_path)
+    assert "cannot exceed budget" in str(info.value)
 
 
 def test_several_errors_are_counted_in_one_line(tmp_path: Path):

@@ -8,6 +8,7 @@ default that works.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -187,9 +188,19 @@ class StakeSettings(_Section):
         8, ge=1, description="Resolved rounds a model needs (with a positive mean) before a stake."
     )
     max_increase_per_round: float = Field(
-        1.0, ge=0, description="Largest stake increase in one round, in NMR."
+        1.0,
+        ge=0,
+        description="Largest stake increase of one model in one round, in NMR (per model, "
+        "not per account; a pending increase counts against it).",
     )
-    budget: float = Field(10.0, ge=0, description="Total NMR numerpilot may ever have staked.")
+    budget: float = Field(
+        10.0,
+        ge=0,
+        description="Cap on the NMR at stake now, all configured models together (payouts "
+        "included, plus the changes already decided this round): not a sum of the increases "
+        "ever made. No increase goes past it; a stake grown past it by payouts is held, "
+        "not cut.",
+    )
     drawdown_cut: float = Field(
         0.05,
         gt=0,
@@ -221,6 +232,9 @@ class AgentSettings(_Section):
     notify_webhook: str | None = Field(None, description="POST notifications to this URL.")
     notify_log: Path | None = Field(
         Path("notifications.log"), description="Append notifications to this file."
+    )
+    notify_heartbeats: bool = Field(
+        False, description="Also send heartbeats as notifications (they are always logged)."
     )
 
     @field_validator("notify_webhook")
@@ -282,10 +296,26 @@ class Settings(BaseSettings):
         return self.path(self.agent.ledger)
 
 
+def _env_source(loc: tuple[int | str, ...]) -> str | None:
+    """The environment variable behind an invalid setting (``NUMERPILOT_DATA__VERSION``), if
+    one is set: then the value came from there, not from the file (the environment wins)."""
+    name = "NUMERPILOT_" + "__".join(str(p) for p in loc).upper()
+    exact = [key for key in os.environ if key.upper() == name]
+    if exact:
+        return exact[0]
+    # A cross-field check of a section fails at the section: name what of it the env sets.
+    inside = sorted(key for key in os.environ if key.upper().startswith(name + "__"))
+    return ", ".join(inside) if loc and inside else None
+
+
 def _describe(error: ValidationError, source: str) -> str:
     first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    loc = tuple(first["loc"])
+    where = ".".join(str(p) for p in loc) or "(top level)"
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    env = _env_source(loc)
+    if env is not None:
+        source = f"environment variable {env}"
     return f"{source}: setting '{where}': {first['msg']}{more}"
 
 

@@ -42,7 +42,11 @@ CHILD = textwrap.dedent(
 
 def _run_and_kill(path: Path, stage: str) -> int:
     root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root)}
+    # The tests' root, and whatever path finds numerpilot here (an install, or src/).
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+    }
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(path), stage],
         stdin=subprocess.PIPE,

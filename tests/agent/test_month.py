@@ -1,7 +1,8 @@
 """Acceptance: a simulated month with faults, and a kill -9 of the agent in a round.
 
 The local tournament runs in this process on a stepped clock with fault injection on: 5xx
-answers, requests that hang past the client's timeout, uploads acknowledged but never
+answers, requests that hang past the client's timeout, create_submission calls the server
+carries out but answers only after the client's timeout, uploads acknowledged but never
 recorded, truncated downloads, and a round that opens 90 minutes late. The worker (in this
 process, sharing the sim's clock) trains a first model, uploads a pickle for the upload-mode
 model, and takes part in every round. In the middle of round ``KILLED``, the agent runs as a
@@ -14,6 +15,7 @@ stake request went beyond the policy.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -32,8 +34,17 @@ from numerpilot.clock import SteppedClock
 from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
 from numerpilot.sim.faults import Decision, EndpointFaults, FaultConfig, Faults
 from numerpilot.sim.scoring import CORR_NAME
-from numerpilot.sim.store import Model, Payout, Round, Score, StakeRequest, Submission
+from numerpilot.sim.store import (
+    Model,
+    Payout,
+    Round,
+    Score,
+    StakeRequest,
+    Submission,
+    Upload,
+)
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim.validation import Rejection, parse_submission
 from tests.agent.worker_sim import (
     SharedClock,
     build_worker,
@@ -53,13 +64,33 @@ FAULTS = FaultConfig(
     endpoints={
         "graphql": EndpointFaults(error_rate=0.04),
         "rounds": EndpointFaults(error_rate=0.05, hang_rate=0.02, hang_seconds=4.0),
+        # slow: applied, answered after 4 s real time, beyond the client's 3 s timeout
         "create_submission": EndpointFaults(
-            error_rate=0.1, hang_rate=0.1, hang_seconds=4.0, drop_rate=0.15
+            error_rate=0.1,
+            hang_rate=0.1,
+            hang_seconds=4.0,
+            drop_rate=0.15,
+            slow_rate=0.25,
+            slow_seconds=4.0,
         ),
         "upload": EndpointFaults(error_rate=0.05, drop_rate=0.1),
     },
     late_rounds={LATE: 5400},
 )
+
+
+class CountingFaults(Faults):
+    """The month's faults, counting the creates the server applied but answered too late."""
+
+    def __init__(self, config: FaultConfig):
+        super().__init__(config)
+        self.slow_creates = 0
+
+    def decide(self, name: str) -> Decision:
+        decision = super().decide(name)
+        if name == "create_submission" and decision.slow_seconds is not None:
+            self.slow_creates += 1
+        return decision
 
 
 class HangAtUpload(Faults):
@@ -95,7 +126,11 @@ def kill_agent_mid_upload(sim: RunningSim, project: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
+        # The tests' root, and whatever path finds numerpilot here (an install, or src/).
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
+        },
     )
     try:
         arrived = hanging.reached.wait(timeout=120)
@@ -157,6 +192,8 @@ def test_a_month_with_faults_and_a_kill_9(
         model_runner=run_pickle_in_process,
         datasets_dir=demo_data_dir,
     ) as sim:
+        counting = CountingFaults(FAULTS)
+        sim.server.faults = counting
         clock = SharedClock(sim)
         settings = project_settings(project, sim.url)
         keys = (sim.demo.public_id, sim.demo.secret_key)
@@ -175,6 +212,9 @@ def test_a_month_with_faults_and_a_kill_9(
         worker, ledger = build_worker(settings, clock, keys, runtime_cache=runtime_cache_dir)
         worker.run(until=END)
         worker.run_once()  # a last pass pulls the latest scores
+        figures = month_figures(sim, ledger, settings.stake.max_increase_per_round)
+        figures["slow creates (applied, answered after the timeout)"] = counting.slow_creates
+        print("\nacceptance month:", json.dumps(figures, indent=1))  # BENCHMARKS.md's figures
         check_submissions(sim, ledger)
         check_scores(sim, ledger)
         check_stakes(sim, ledger, settings.stake.budget, settings.stake.max_increase_per_round)
@@ -184,7 +224,59 @@ def test_a_month_with_faults_and_a_kill_9(
         assert late is not None
         assert late.open_time == sim.server.world.times(LATE).open_time
         assert ledger.events(kind="missed_round") == []
+        assert counting.slow_creates > 0, "the month never tried a slow create"
+        assert figures["invalid uploads"] == 0
         ledger.close()
+
+
+def month_figures(sim: RunningSim, ledger: Ledger, cap: float) -> dict[str, object]:
+    """What BENCHMARKS.md reports of the month, from the server's own store and the ledger."""
+    rounds, subs = server_records(sim)
+    taken = [n for n, r in rounds.items() if r.close_staking_time <= sim.clock.now()]
+    per: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for name, sub in subs:
+        per[(sub.round_number, name)].append(sub.id)
+    counts = sorted({len(per[(n, m)]) for n in taken for m in MODELS})
+    confirmed = {
+        (s.round_number, s.model): s.server_id
+        for s in ledger.submissions()
+        if s.status == "confirmed"
+    }
+    same = sum(1 for key, ids in per.items() if len(ids) == 1 and confirmed.get(key) == ids[0])
+    increases = [a for a in ledger.stake_actions() if a.action == "increase" and a.error is None]
+    return {
+        "rounds closed in the month": len(taken),
+        "submissions per (round, model) on the server": counts,
+        "ledger ids equal to the server's": f"{same} of {len(per)}",
+        "invalid uploads": invalid_uploads(sim),
+        "stake increases beyond the per-round cap": sum(
+            1 for a in increases if a.amount > Decimal(str(cap))
+        ),
+        "stake requests on the server": len(server_stake_requests(sim)),
+    }
+
+
+def invalid_uploads(sim: RunningSim) -> int:
+    """Prediction files that reached the server (PUT) and fail Numerai's rules for every
+    round of the month (a valid file is valid for exactly its round's live ids)."""
+    with sim.server.store.session() as s:
+        uploads = [u for u in s.scalars(select(Upload)) if u.stored and u.purpose == "submission"]
+        numbers = list(s.scalars(select(Round.number)))
+    assert uploads, "no prediction file reached the server"
+    bad = 0
+    for u in uploads:
+        data = (sim.server.uploads_dir / u.token).read_bytes()
+        if not any(_valid(data, sim, n) for n in numbers):
+            bad += 1
+    return bad
+
+
+def _valid(data: bytes, sim: RunningSim, number: int) -> bool:
+    try:
+        parse_submission(data, sim.server.live.live_ids(number))
+    except Rejection:
+        return False
+    return True
 
 
 def check_submissions(sim: RunningSim, ledger: Ledger) -> None:

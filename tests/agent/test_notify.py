@@ -72,7 +72,7 @@ def test_the_log_file_gets_one_json_line_per_notification(
     tmp_path: Path, clock: SteppedClock
 ) -> None:
     log = tmp_path / "logs" / "notifications.log"
-    notifier = Notifier([LogFileSink(log)], clock)
+    notifier = Notifier([LogFileSink(log, kinds=set(Kind))], clock)
     notifier.notify(Kind.MISSED_ROUND, "round 1000 closed", model="m1", round_number=1000)
     notifier.notify(Kind.HEARTBEAT, "alive", details={"state": "waiting"})
     assert _lines(log) == [
@@ -172,6 +172,16 @@ def test_sinks_follow_the_settings(tmp_path: Path, clock: SteppedClock) -> None:
     )
     sinks = notifier_from_settings(settings, clock).sinks
     assert [s.name for s in sinks] == ["webhook https://example.org"]
+
+
+def test_heartbeats_are_notified_only_when_asked(tmp_path: Path, clock: SteppedClock) -> None:
+    for asked in (False, True):
+        settings = load_settings(tmp_path, agent={"notify_heartbeats": asked})
+        notifier = notifier_from_settings(settings, clock)
+        notifier.notify(Kind.HEARTBEAT, f"alive, asked={asked}")
+        notifier.notify(Kind.MISSED_ROUND, "round 1000 closed")
+    kinds = [line["kind"] for line in _lines(tmp_path / "notifications.log")]
+    assert kinds == ["missed_round", "heartbeat", "missed_round"]
 
 
 def test_a_webhook_that_is_not_a_url_is_a_config_error(tmp_path: Path) -> None:

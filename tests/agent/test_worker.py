@@ -3,6 +3,7 @@ every round once, retrains, pulls scores, decides stakes, beats, and stops when 
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from numerpilot.agent.round_step import Outcome
 from numerpilot.agent.worker import POLL, State, Worker
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
-from numerpilot.errors import ConfigError, ExitCode, SubmissionRejected
+from numerpilot.errors import ConfigError, CredentialsError, ExitCode, SubmissionRejected
 from numerpilot.tournament.scores import RoundPerformance
 from tests.agent.conftest import START
 from tests.agent.worker_fakes import FakeWorld, transient
@@ -64,6 +65,8 @@ def make_worker(
 
 
 def kinds(log_file: Path) -> list[str]:
+    if not log_file.exists():
+        return []
     lines = log_file.read_text(encoding="utf-8").splitlines()
     return [json.loads(line)["kind"] for line in lines]
 
@@ -88,7 +91,8 @@ def test_a_week_of_rounds_one_submission_each(
     assert len(world.calls) < 7 * 8
     beat = ledger.last_heartbeat()
     assert beat is not None and beat.state == "stopped" and beat.beats > 7 * 3
-    assert "missed_round" not in kinds(log_file) and "heartbeat" in kinds(log_file)
+    # Heartbeats are in the ledger and the program's log, not in notifications by default.
+    assert "missed_round" not in kinds(log_file) and "heartbeat" not in kinds(log_file)
 
 
 def test_waits_for_a_late_open_by_polling(
@@ -193,3 +197,56 @@ def test_scores_are_pulled_and_stakes_decided_once_per_round(
     assert [str(a.stake_after) for a in reversed(actions)] == ["1.00", "2.00", "3.00"]
     assert world.stake_calls == []  # dry run: nothing sent
     assert kinds(log_file).count("stake_action") == 3
+
+
+def test_a_failed_pass_backs_off_while_the_tournament_is_down(
+    tmp_path: Path, world: FakeWorld, wclock: CountingClock, monkeypatch: pytest.MonkeyPatch
+):
+    down_until = START + timedelta(minutes=30)  # from two hours before round 1000 opens
+    real_round = world.current_round
+
+    def down() -> object:
+        if wclock.now() < down_until:
+            raise transient("cannot connect to http://127.0.0.1:1: Connection refused")
+        return real_round()
+
+    monkeypatch.setattr(world, "current_round", down)
+    worker, ledger, log_file = make_worker(tmp_path, world, wclock)
+    worker.run(until=down_until + timedelta(minutes=50))
+    failed = list(reversed(ledger.events(kind="pass_failed")))
+    # 2.5 hours of a 2-minute retry would be ~75 records; the backoff doubles up to 15 min.
+    gaps = [b.at - a.at for a, b in itertools.pairwise(failed)]
+    assert 3 <= len(failed) <= 8 and gaps == sorted(gaps)
+    assert [e.details["failed_passes"] for e in failed] == [2**i for i in range(len(failed))]
+    assert ledger.events(kind="pass_recovered")
+    assert len(world.by("m_csv", 1000)) == 1  # the open round still got its submission
+    assert "pass_failed" not in kinds(log_file)
+
+
+def test_a_refused_key_stops_the_worker_and_tells_a_person(
+    tmp_path: Path, world: FakeWorld, wclock: CountingClock
+):
+    world.refuse_key = CredentialsError(
+        "the tournament refused the request: Your session is invalid or has expired."
+    )
+    worker, ledger, log_file = make_worker(tmp_path, world, wclock)
+    with pytest.raises(CredentialsError):
+        worker.run(until=START + timedelta(days=1))
+    assert world.listed == [] and world.calls == []  # no pass ran
+    assert kinds(log_file) == ["credentials_refused"]
+    assert ledger.events(kind="credentials_refused")
+    with pytest.raises(CredentialsError):
+        worker.run_once()
+
+
+def test_the_previous_submission_for_the_check_comes_from_the_ledger(
+    tmp_path: Path, world: FakeWorld, wclock: CountingClock
+):
+    worker, ledger, _ = make_worker(tmp_path, world, wclock)
+    worker.run(until=START + timedelta(days=1, hours=1))
+    first = ledger.submission_for(1000, "m_csv")
+    assert first is not None
+    assert world.previous[0] is None  # nothing before the first round
+    later = [p for p in world.previous if p is not None]
+    assert later and later[-1].round_number == 1000 and later[-1].sha256 == first.file_sha256
+    assert world.calls.count("prepare m_csv model-1") + world.calls.count("prepare m_csv None") == 2

@@ -13,7 +13,7 @@ from numerpilot.agent.notify import LogFileSink, Notifier
 from numerpilot.agent.round_step import Outcome, StepContext, candidate_versions, process_round
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
-from numerpilot.errors import DataError, SubmissionRejected, TournamentError
+from numerpilot.errors import DataError, RoundClosed, SubmissionRejected, TournamentError
 from tests.agent.conftest import START
 from tests.agent.worker_fakes import FakeWorld, Listed, round_at, transient
 
@@ -193,3 +193,18 @@ def test_missing_hosted_run_waits_then_falls_back_to_a_csv(
     sub = ctx.ledger.submission_for(1000, "m_up")
     assert sub is not None and sub.mode == "csv" and world.uploads == 1
     assert [n["kind"] for n in notifications(log_file)] == ["missed_round"]
+
+
+def test_a_round_that_closes_is_closed_not_rejected(
+    ctx: StepContext, world: FakeWorld, clock: SteppedClock
+):
+    rnd = open_round(ctx, clock)
+    world.fail_prepare[None] = RoundClosed("round 1000 closed; round 1001 opens at ...")
+    assert process_round(ctx, CSV, rnd) is Outcome.CLOSED
+    assert ctx.ledger.submissions() == []  # nothing begun
+    del world.fail_prepare[None]
+    world.upload_error = RoundClosed("round 1000 closed for submissions before it was confirmed")
+    assert process_round(ctx, CSV, rnd) is Outcome.CLOSED
+    (closed,) = ctx.ledger.submissions()
+    assert closed.status == "failed" and world.listed == []  # failed, not rejected: no alarm
+    assert ctx.ledger.events(kind="submission_rejected") == []

@@ -15,7 +15,8 @@ from numerpilot.agent.retrain import TrainedModel
 from numerpilot.agent.round_step import HostedRun, Prepared
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry
-from numerpilot.errors import TransientTournamentError
+from numerpilot.errors import CredentialsError, TransientTournamentError
+from numerpilot.pipeline.submit import PreviousPredictions
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.scores import RoundPerformance
 
@@ -71,11 +72,18 @@ class FakeWorld:
     pickle_uploads: list[str | None] = field(default_factory=list)
     active: str | None = None
     calls: list[str] = field(default_factory=list)
+    previous: list[PreviousPredictions | None] = field(default_factory=list)
+    refuse_key: CredentialsError | None = None
 
     # -- rounds -------------------------------------------------------------------------------
     def number_at(self, now: datetime) -> int | None:
         days = (now - self.first_open) // timedelta(days=1)
         return None if days < 0 else self.first_round + days
+
+    def account_name(self) -> str:
+        if self.refuse_key is not None:
+            raise self.refuse_key
+        return "pilot"
 
     def current_round(self) -> RoundInfo | None:
         self.calls.append("current_round")
@@ -88,8 +96,15 @@ class FakeWorld:
         return round_at(nxt, self.first_round, self.first_open)
 
     # -- submissions --------------------------------------------------------------------------
-    def prepare(self, entry: ModelEntry, model_version: str | None, rnd: RoundInfo) -> Prepared:
+    def prepare(
+        self,
+        entry: ModelEntry,
+        model_version: str | None,
+        rnd: RoundInfo,
+        previous: PreviousPredictions | None,
+    ) -> Prepared:
         self.calls.append(f"prepare {entry.name} {model_version}")
+        self.previous.append(previous)
         if model_version in self.fail_prepare:
             raise self.fail_prepare[model_version]
         path = self.tmp / f"{entry.name}-{rnd.number}-{model_version}.csv"

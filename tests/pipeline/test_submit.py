@@ -7,16 +7,23 @@ import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from numerpilot.clock import SteppedClock
-from numerpilot.config import SubmitSettings
-from numerpilot.errors import SubmissionRejected
+from numerpilot.config import Settings, SubmitSettings
+from numerpilot.errors import RoundClosed, SubmissionRejected
 from numerpilot.pipeline.submission_checks import read_checked_csv, sanity_checks
-from numerpilot.pipeline.submit import submit
+from numerpilot.pipeline.submit import (
+    PreviousPredictions,
+    SubmitResult,
+    current_round,
+    prepare_submission,
+    upload_submission,
+)
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
@@ -144,6 +151,15 @@ def local(tmp_path: Path, demo_data_dir: Path) -> Iterator[RunningSim]:
     yield from sim(tmp_path, demo_data_dir)
 
 
+def submit(settings: Settings, **kwargs: Any) -> SubmitResult:
+    """Both stages, as a caller without a ledger would run them."""
+    result = prepare_submission(settings, **kwargs)
+    client, clock = kwargs["client"], kwargs["clock"]
+    if not result.dry_run:
+        result.receipt = upload_submission(client, result, current_round(client, clock))
+    return result
+
+
 def test_dry_run_checks_everything_and_uploads_nothing(
     local: RunningSim, models_dir: Path, tmp_path: Path
 ) -> None:
@@ -169,14 +185,15 @@ def test_submit_uploads_and_confirms_then_compares_with_it_next_time(
     with sim_client(local) as client:
         first = submit(settings, client=client, clock=local.clock)
         listed = list_submissions(client, model_id(client, "demo_csv"))
-        again = submit(settings, client=client, clock=local.clock)  # a resubmission, same round
+        previous = PreviousPredictions(first.csv_path, first.sha256, first.round_number)
+        again = submit(settings, client=client, clock=local.clock, previous=previous)
     assert first.receipt is not None and first.receipt.attempts == 1
     assert first.receipt.round_number == 1190
     assert [s["id"] for s in listed] == [first.receipt.submission_id]
     assert listed[0]["round"]["number"] == 1190
-    previous = again.checks[0]
-    assert previous.status == "ok" and previous.value == pytest.approx(1.0)
-    assert "round 1190 submission" in previous.detail
+    check = again.checks[0]
+    assert check.status == "ok" and check.value == pytest.approx(1.0)
+    assert "round 1190 submission" in check.detail
     assert local.demo.secret_key not in caplog.text
 
 
@@ -216,9 +233,13 @@ def test_bad_predictions_are_never_uploaded(
         assert list_submissions(client, model_id(client, "demo_csv")) == []
 
 
-def test_a_closed_round_is_refused(local: RunningSim, models_dir: Path, tmp_path: Path) -> None:
+def test_a_closed_round_is_refused_saying_when_the_next_opens(
+    local: RunningSim, models_dir: Path, tmp_path: Path
+) -> None:
     settings = project_settings(tmp_path / "project", models_dir, local)
     local.step(timedelta(hours=1))  # staking closed at 13:00, the next round opens tomorrow
-    with sim_client(local) as client, pytest.raises(SubmissionRejected) as info:
+    with sim_client(local) as client, pytest.raises(RoundClosed) as info:
         submit(settings, client=client, clock=local.clock)
-    assert info.value.reason == "round_closed"
+    nxt = local.server.world.times(1191).open_time
+    assert f"round 1191 opens at {nxt.isoformat()}" in str(info.value)
+    assert "round 1190 closed" in str(info.value)

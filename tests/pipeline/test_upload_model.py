@@ -14,8 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from numerpilot.agent.ledger import Ledger
+from numerpilot.agent.manual import record_model_upload
+from numerpilot.agent.notify import Notifier
+from numerpilot.agent.pickles import keep_pickles
+from numerpilot.agent.round_step import StepContext, uploaded_pickle
+from numerpilot.agent.services import TournamentServices
 from numerpilot.cli import main
 from numerpilot.clock import SteppedClock
+from numerpilot.credentials import Credentials
 from numerpilot.data.load import load_dataset
 from numerpilot.errors import CheckFailed, ExitCode
 from numerpilot.models.ensemble import predict_frame
@@ -26,6 +33,7 @@ from numerpilot.runtime import Limits, model_runner, portable_pickle_bytes, scan
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.tournament.client import TournamentClient
 from numerpilot.tournament.submissions import list_pickles, list_submissions, model_id
 from numerpilot.tournament.submissions import upload_model as upload_pickle
 from tests.pipeline.submit_world import project_settings, shared_models, sim_client, train_tiny
@@ -227,3 +235,66 @@ def test_a_lost_model_upload_is_noticed_and_redone(
     assert receipt.attempts >= 2  # the seeded faults hit the first try
     assert [p["id"] for p in listed] == [receipt.upload_id]
     assert running.clock.now() > started
+
+
+def test_a_model_upload_answered_after_the_timeout_is_not_sent_again(
+    tmp_path: Path, demo_data_dir: Path, models_dir: Path
+) -> None:
+    faults = FaultConfig(
+        endpoints={"createComputePickleUpload": EndpointFaults(slow_rate=1.0, slow_seconds=1.6)}
+    )
+    pickle_path = tmp_path / "model.pkl"
+    pickle_path.write_bytes(portable_pickle_bytes(portable_model(load_model(models_dir / "tiny"))))
+    with (
+        run_sim(
+            tmp_path / "sim" / "sim.db",
+            clock=SteppedClock(DEFAULT_START),
+            config=SimConfig(data=DataConfig(live_rows=200)),
+            faults=faults,
+            datasets_dir=demo_data_dir,
+        ) as running,
+        TournamentClient(
+            api_url=running.url,
+            credentials=Credentials(running.demo.public_id, running.demo.secret_key, "test"),
+            clock=running.clock,
+            timeout=1.0,
+            retries=3,
+        ) as client,
+    ):
+        receipt = upload_pickle(
+            client,
+            model_name="demo_upload",
+            pickle_path=pickle_path,
+            data_version=("v5.3", ""),
+            docker_image=("numerai_predict_py_3_11", ""),
+        )
+        listed = list_pickles(client, model_id(client, "demo_upload"))
+    assert [p["id"] for p in listed] == [receipt.upload_id]
+
+
+def test_an_upload_by_hand_is_in_the_ledger_and_kept_by_the_autopilot(
+    local: RunningSim, models_dir: Path, tmp_path: Path, runtime_cache_dir: Path
+) -> None:
+    settings = project_settings(tmp_path / "project", models_dir, local)
+    entry = next(m for m in settings.tournament.models if m.mode == "upload")
+    with sim_client(local) as client:
+        result = upload_model(
+            settings,
+            client=client,
+            runtime_cache=runtime_cache_dir,
+            on_uploaded=record_model_upload(settings, client, local.clock),
+        )
+        assert result.receipt is not None
+        with Ledger.open(settings, local.clock) as ledger:
+            recorded = uploaded_pickle(ledger, entry.name)
+            services = TournamentServices(settings, client, local.clock)
+            ctx = StepContext(settings, ledger, Notifier([], local.clock), services, local.clock)
+            kept = keep_pickles(ctx, services, [entry], promoted=None)
+        pickles = list_pickles(client, model_id(client, entry.name))
+    assert recorded == {
+        "model_version": "tiny",
+        "upload_id": result.receipt.upload_id,
+        "sha256": result.sha256,
+    }
+    assert kept.notes == [] and kept.errors == []  # the autopilot does not upload it again
+    assert [p["id"] for p in pickles] == [result.receipt.upload_id]

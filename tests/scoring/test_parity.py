@@ -195,3 +195,19 @@ def test_exposure_blocks_and_matrix_path_agree(
     np.testing.assert_allclose(
         feature_exposures(preds, sample.features, sample.eras), expected, rtol=0, atol=1e-12
     )
+
+
+def test_constant_predictions_have_zero_exposure(sample: Sample) -> None:
+    """Column d is constant in every era: numerai-tools says about 0, not the 1.0 that the
+    centring's rounding residue would give."""
+    constant = np.full(len(sample.eras), 0.37)  # not exactly representable: a residue remains
+    ours = max_feature_exposure(constant, sample.features, sample.eras)
+    assert (ours[2:] == 0.0).all()
+    for era in range(2, len(ERA_SIZES)):
+        feats = sample.feature_frame(era)
+        preds = pd.Series(constant[sample.eras == era], index=feats.index)
+        refs = [
+            quiet(lambda f=f, p=preds, feats=feats: nt.pearson_correlation(feats[f], p))
+            for f in feats.columns
+        ]
+        assert all(abs(r) < 1e-6 or np.isnan(r) for r in refs)

@@ -118,6 +118,28 @@ def test_dropped_uploads(napi: numerapi.NumerAPI, sim: RunningSim) -> None:
     assert [s["id"] for s in napi.submission_ids(model_id)] == [real]
 
 
+def test_a_slow_request_is_applied_though_its_client_gave_up(
+    napi: numerapi.NumerAPI, sim: RunningSim
+) -> None:
+    """A client with a timeout gives up on a mutation the server still carries out, and
+    what it asks next is answered once the slow one is done."""
+    model_id = napi.get_models()["demo_csv"]
+    before = napi.get_account()["availableNmr"]
+    _swap(sim, v2ChangeStake=EndpointFaults(slow_rate=1.0, slow_seconds=0.8))
+    headers = {"Authorization": f"Token {sim.demo.public_id}${sim.demo.secret_key}"}
+    body = {
+        "query": "mutation($v: String!, $m: String) { v2ChangeStake(value: $v type: "
+        '"increase" modelId: $m tournamentNumber: 8) { status } }',
+        "variables": {"v": "3", "m": model_id},
+    }
+    started = monotonic()
+    with pytest.raises(requests.Timeout):
+        requests.post(sim.url, json=body, headers=headers, timeout=0.3)
+    assert napi.get_account()["availableNmr"] == before - 3  # applied all the same
+    assert monotonic() - started >= 0.8  # the next question waited behind it
+    _swap(sim)
+
+
 @pytest.fixture
 def late_sim(tmp_path: Path, demo_data_dir: Path) -> Iterator[RunningSim]:
     faults = FaultConfig(late_rounds={1191: 3600.0})

@@ -33,7 +33,7 @@ def test_account_and_models(napi: numerapi.NumerAPI, sim: RunningSim) -> None:
 
 def test_wrong_or_missing_keys_are_refused(napi: numerapi.NumerAPI, sim: RunningSim) -> None:
     wrong = numerapi.NumerAPI(sim.demo.public_id, "X" * 64)
-    with pytest.raises(ValueError, match="Invalid API token"):
+    with pytest.raises(ValueError, match="Your session is invalid or has expired"):
         wrong.get_account()
     unknown = numerapi.NumerAPI("NOSUCHPUBLICID", sim.demo.secret_key)
     with pytest.raises(ValueError) as e:

@@ -197,3 +197,19 @@ def test_uploaded_models_run_at_every_round_open(
     assert statuses == ["submission_succeeded", "failed", "submission_succeeded"]
     assert record["triggers"][0]["submissionId"] == first["id"]
     assert record["triggers"][1]["statuses"][0]["description"] == "predict() ran out of memory"
+
+
+def test_wallet_transactions_show_each_stake_move(napi: numerapi.NumerAPI, sim: RunningSim) -> None:
+    model_id = napi.get_models()["demo_csv"]
+    assert napi.wallet_transactions() == []
+    napi.stake_increase(10, model_id)
+    (pending,) = napi.wallet_transactions()
+    assert pending["status"] == "pending" and pending["type"] == "stake"
+    assert pending["amount"] == Decimal("10") and pending["tournament"] == 8
+    assert pending["from"] == napi.get_account()["walletAddress"]
+    sim.step(timedelta(hours=24))  # applied at the next round's open
+    napi.stake_decrease("2.5", model_id)
+    unstake, stake = napi.wallet_transactions()  # newest first
+    assert stake["status"] == "confirmed" and stake["time"] == WEDNESDAY_OPEN
+    assert unstake["type"] == "unstake" and unstake["amount"] == Decimal("2.5")
+    assert unstake["to"] == stake["from"] and unstake["from"] == stake["to"]

@@ -123,13 +123,15 @@ def run_demo(
         shown = status(settings, clock, recent_rounds=8)
         sim_days = (clock.now() - SIM_START).total_seconds() / 86400
     notify_log = settings.agent.notify_log
+    notified = settings.path(notify_log) if notify_log is not None else None
     return DemoResult(
         project=project,
         report=shown.report,
         dashboard=shown.dashboard,
         validation_report=trained.report,
         ledger=settings.ledger_path,
-        notifications=settings.path(notify_log) if notify_log is not None else None,
+        # None when nothing needed a person's attention (heartbeats are not notifications).
+        notifications=notified if notified is not None and notified.exists() else None,
         model=trained.model,
         validation_corr=trained.validation_corr,
         rounds=len({s.round_number for s in confirmed}),

@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from numerpilot.agent.ledger_records import (
@@ -61,7 +61,7 @@ from numerpilot.agent.ledger_schema import (
 from numerpilot.agent.policy import StakeDecision
 from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
-from numerpilot.errors import ConfigError
+from numerpilot.errors import ConfigError, StorageError
 
 
 class Ledger:
@@ -117,8 +117,18 @@ class Ledger:
 
     @contextmanager
     def _writing(self) -> Iterator[Session]:
-        with self._write_sessions.begin() as session:
-            yield session
+        try:
+            with self._write_sessions.begin() as session:
+                yield session
+        except OperationalError as e:
+            # SQLITE_FULL: nothing of this transaction was written; say so in one line.
+            if "full" not in str(e.orig or e).lower() or self.path == MEMORY:
+                raise
+            raise StorageError(
+                f"the ledger {self.path} cannot be written: {e.orig}; free some space and "
+                "run the command again",
+                path=str(self.path),
+            ) from None
 
     def _now(self) -> datetime:
         return utc(self._clock.now())

@@ -37,10 +37,13 @@ class Kind(StrEnum):
     DRAWDOWN = "drawdown"
     STAKE_ACTION = "stake_action"
     FALLBACK = "fallback"  # a round submitted with an earlier model: the promoted one failed
+    CREDENTIALS_REFUSED = "credentials_refused"  # the worker stopped: a person must act
     HEARTBEAT = "heartbeat"
 
 
-# A heartbeat every half hour would drown a chat channel: by default it goes to the log only.
+# A heartbeat every half hour would drown the notifications (the demo's log was 114 heartbeats
+# in 122 lines): they go to the program's log, and to notifications only when asked
+# (``agent.notify_heartbeats``).
 WEBHOOK_KINDS = frozenset(Kind) - {Kind.HEARTBEAT}
 
 
@@ -79,16 +82,20 @@ class Sink(Protocol):
 
 
 class LogFileSink:
-    """Appends one JSON line per notification (a single write, so lines never interleave)."""
+    """Appends one JSON line per notification of ``kinds`` (a single write, so lines never
+    interleave)."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, kinds: Iterable[Kind] = WEBHOOK_KINDS):
         self.path = path
+        self.kinds = frozenset(kinds)
 
     @property
     def name(self) -> str:
         return f"log file {self.path}"
 
     def send(self, notification: Notification) -> None:
+        if notification.kind not in self.kinds:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self.path.open("a", encoding="utf-8") as f:
             f.write(notification.to_json() + "\n")
@@ -180,10 +187,11 @@ def notifier_from_settings(
 ) -> Notifier:
     """The sinks ``agent.notify_log`` and ``agent.notify_webhook`` ask for (either may be unset)."""
     sinks: list[Sink] = []
+    kinds = frozenset(Kind) if settings.agent.notify_heartbeats else WEBHOOK_KINDS
     if settings.agent.notify_log is not None:
-        sinks.append(LogFileSink(settings.path(settings.agent.notify_log)))
+        sinks.append(LogFileSink(settings.path(settings.agent.notify_log), kinds=kinds))
     if settings.agent.notify_webhook:
-        sinks.append(WebhookSink(settings.agent.notify_webhook))
+        sinks.append(WebhookSink(settings.agent.notify_webhook, kinds=kinds))
     return Notifier(sinks, clock, secrets=secrets)
 
 

@@ -48,6 +48,19 @@ class PickleReport:
     notes: list[str] = field(default_factory=list)
 
 
+def record_pickle_upload(ctx: StepContext, model: str, done: PickleUpload) -> None:
+    """The ledger's record of a pickle the tournament listed (by the autopilot or by hand):
+    what ``keep_pickles`` compares with, so a current pickle is not uploaded again."""
+    ctx.event(
+        PICKLE_EVENT,
+        f"{model}: uploaded the pickle of {done.model_version} ({done.upload_id})",
+        model=model,
+        model_version=done.model_version,
+        upload_id=done.upload_id,
+        sha256=done.sha256,
+    )
+
+
 def keep_pickles(
     ctx: StepContext, source: PickleSource, models: list[ModelEntry], promoted: str | None
 ) -> PickleReport:
@@ -81,16 +94,16 @@ def keep_pickles(
                 notify=Kind.SUBMISSION_REJECTED,
             )
             continue
-        ctx.event(
-            PICKLE_EVENT,
-            f"{entry.name}: uploaded the pickle of {done.model_version} ({done.upload_id})",
-            model=entry.name,
-            model_version=done.model_version,
-            upload_id=done.upload_id,
-            sha256=done.sha256,
-        )
+        record_pickle_upload(ctx, entry.name, done)
         report.notes.append(f"{entry.name}: uploaded the pickle of {done.model_version}")
     return report
 
 
-__all__ = ["PICKLE_ERRORS", "PickleReport", "PickleSource", "PickleUpload", "keep_pickles"]
+__all__ = [
+    "PICKLE_ERRORS",
+    "PickleReport",
+    "PickleSource",
+    "PickleUpload",
+    "keep_pickles",
+    "record_pickle_upload",
+]

@@ -7,8 +7,11 @@ Rules, in order (the first that applies decides):
    one); until then, no increases.
 2. No stake increase before ``min_resolved_rounds`` resolved rounds whose mean (the most
    recent ``min_resolved_rounds`` of them) is positive.
-3. Increases are capped per round (``max_increase_per_round``, a pending increase counts
-   against it) and in total: the stake of all models together never goes past ``budget``.
+3. Increases are capped per model and round (``max_increase_per_round``, a pending increase
+   counts against it) and in total: ``budget`` caps the NMR at stake now (all configured
+   models together, payouts included, plus the changes already decided this round), not the
+   sum of increases ever made; no increase goes past it, and a stake grown past it by payouts
+   is held, not cut.
 
 Decide one model at a time and add each decision's change to ``total_staked`` before the
 next model's, so that models sharing the budget cannot both spend its last NMR.

@@ -8,8 +8,10 @@ does what is still missing:
 2. An intent is pending (a crash or an unanswered upload): ask the tournament whether it
    arrived. Found: confirmed. Not found: the intent fails and a new one may start. No answer:
    wait; never upload while an intent is unresolved.
-3. csv mode: predict with the promoted model (falling back to earlier ones, recording why),
-   check, commit an intent with the file's hash, upload, confirm the server's id.
+3. csv mode: prepare (predict once with the promoted model, falling back to earlier ones and
+   recording why; write the CSV once; every check, the previous submission taken from the
+   ledger; hash), commit an intent with the file's hash, upload exactly that file, confirm
+   the id the server counts. ``submit_prepared`` is the same for a submission made by hand.
    upload mode: Numerai runs the model's pickle at the round's open; record the submission its
    run produced. If none has appeared by the submit deadline, submit a CSV from the same
    model instead, so that the round is not missed.
@@ -35,12 +37,17 @@ from numerpilot.config import ModelEntry, Settings
 from numerpilot.errors import (
     CheckFailed,
     ConfigError,
+    CredentialsError,
     DataError,
+    RoundClosed,
+    StorageError,
     SubmissionRejected,
     TournamentError,
     TransientTournamentError,
 )
+from numerpilot.pipeline.submit import PreviousPredictions, predictions_path
 from numerpilot.tournament.rounds import RoundInfo
+from numerpilot.tournament.submissions import KeyRefusedBeforeUpload
 
 log = logging.getLogger(__name__)
 
@@ -95,13 +102,20 @@ def uploaded_pickle(ledger: Ledger, model: str) -> dict[str, object] | None:
 class RoundActions(Protocol):
     """What a step does outside the ledger."""
 
-    def prepare(self, entry: ModelEntry, model_version: str | None, rnd: RoundInfo) -> Prepared:
-        """Refresh live data, predict with ``model_version`` (None: the newest stored model),
-        check; raise ``SubmissionRejected`` or a data/model error."""
+    def prepare(
+        self,
+        entry: ModelEntry,
+        model_version: str | None,
+        rnd: RoundInfo,
+        previous: PreviousPredictions | None,
+    ) -> Prepared:
+        """Refresh live data, predict once with ``model_version`` (None: the newest stored
+        model), write the CSV once, check (comparing with ``previous``), hash; raise
+        ``SubmissionRejected`` or a data/model error."""
         ...
 
     def upload(self, entry: ModelEntry, prepared: Prepared, rnd: RoundInfo) -> str:
-        """Upload and return the server's id once the tournament lists it."""
+        """Upload exactly the prepared file; the id the tournament counts once it lists it."""
         ...
 
     def find_submission(self, intent: Submission) -> str | None:
@@ -170,6 +184,18 @@ def settle(ctx: StepContext, intent: Submission) -> Submission | None:
     return ctx.ledger.fail_submission(intent.id, "the tournament never received it")
 
 
+def previous_predictions(
+    ledger: Ledger, settings: Settings, model: str
+) -> PreviousPredictions | None:
+    """The model's last confirmed CSV submission, as the ledger records it (the file stays
+    where it was prepared; its hash tells whether it is still the one sent)."""
+    for s in ledger.submissions(model=model):
+        if s.status == "confirmed" and s.mode == "csv" and s.file_sha256:
+            path = predictions_path(settings, model, s.round_number, dry_run=False)
+            return PreviousPredictions(path, s.file_sha256, s.round_number)
+    return None
+
+
 def candidate_versions(ledger: Ledger, entry: ModelEntry) -> list[str | None]:
     """Stored models to predict with, best first: the entry's own model if it names one, the
     promoted version, then earlier promoted versions (the last good ones). ``[None]`` when the
@@ -192,12 +218,13 @@ def _prepare(
     """Predictions from the first version that works; every failure is recorded."""
     failures: list[str] = []
     only_refused = True  # every version made predictions, and checks refused them all
+    previous = previous_predictions(ctx.ledger, ctx.settings, entry.name)
     for version in versions:
         try:
-            prepared = ctx.actions.prepare(entry, version, rnd)
+            prepared = ctx.actions.prepare(entry, version, rnd, previous)
+        except RoundClosed:
+            return Outcome.CLOSED
         except SubmissionRejected as e:
-            if e.reason == "round_closed":
-                return Outcome.CLOSED
             failures.append(f"{version or 'newest model'}: {e}")
             ctx.event(
                 "predictions_rejected",
@@ -243,24 +270,50 @@ def _submit_csv(ctx: StepContext, entry: ModelEntry, rnd: RoundInfo, mode: str =
     prepared = _prepare(ctx, entry, rnd, candidate_versions(ctx.ledger, entry))
     if isinstance(prepared, Outcome):
         return prepared
+    return submit_prepared(ctx, entry, rnd, prepared, mode=mode).outcome
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What ``submit_prepared`` did: the outcome, the server's id when confirmed, and the
+    error behind any other outcome."""
+
+    outcome: Outcome
+    server_id: str | None = None
+    error: Exception | None = None
+
+
+def submit_prepared(
+    ctx: StepContext, entry: ModelEntry, rnd: RoundInfo, prepared: Prepared, *, mode: str = "csv"
+) -> Submitted:
+    """Intent (with the file's hash), upload, confirmation: the one way anything is submitted,
+    by the autopilot or by hand. A refused key is raised (a person must act) after the intent
+    is closed when nothing was sent."""
     start = ctx.ledger.begin_submission(
         rnd.number, entry.name, prepared.sha256, model_version=prepared.model_version, mode=mode
     )
     if not start.created:  # another process got there first: honour its intent
-        return Outcome.DONE if start.submission.status == "confirmed" else Outcome.PENDING
+        live = start.submission
+        done = live.status == "confirmed"
+        return Submitted(Outcome.DONE if done else Outcome.PENDING, live.server_id)
     intent = start.submission
     try:
         server_id = ctx.actions.upload(entry, prepared, rnd)
-    except SubmissionRejected as e:
+    except KeyRefusedBeforeUpload as e:
+        ctx.ledger.fail_submission(intent.id, f"nothing sent: {e}")
+        raise
+    except CredentialsError:
+        raise  # refused midway: whether it arrived is settled once the key works
+    except (SubmissionRejected, RoundClosed) as e:
         return _after_refusal(ctx, entry, rnd, intent, e)
     except TournamentError as e:
         # The upload may or may not have arrived (a timeout after the server took it): ask.
         log.warning("upload of %s for round %d failed: %s", entry.name, rnd.number, e)
         settled = settle(ctx, intent)
         if settled is None:
-            return Outcome.PENDING
+            return Submitted(Outcome.PENDING, error=e)
         if settled.status == "confirmed":
-            return Outcome.CONFIRMED
+            return Submitted(Outcome.CONFIRMED, settled.server_id)
         ctx.event(
             "upload_failed",
             f"{entry.name}: upload for round {rnd.number} failed: {e}",
@@ -268,34 +321,51 @@ def _submit_csv(ctx: StepContext, entry: ModelEntry, rnd: RoundInfo, mode: str =
             round_number=rnd.number,
             transient=isinstance(e, TransientTournamentError),
         )
-        return Outcome.FAILED
-    ctx.ledger.confirm_submission(intent.id, server_id)
+        return Submitted(Outcome.FAILED, error=e)
+    try:
+        ctx.ledger.confirm_submission(intent.id, server_id)
+    except StorageError as e:
+        # Accepted by the tournament: never reported as a failure. The intent stays pending
+        # and the next pass (or run) confirms it from the tournament's listing.
+        raise StorageError(
+            f"the tournament accepted {entry.name}'s round {rnd.number} submission "
+            f"{server_id}, but the ledger could not record it ({e}); the next "
+            "'numerpilot run' records it without uploading again",
+            path=e.path,
+            needed_bytes=e.needed_bytes,
+        ) from None
     log.info("%s: round %d submission %s confirmed", entry.name, rnd.number, server_id)
-    return Outcome.CONFIRMED
+    return Submitted(Outcome.CONFIRMED, server_id)
 
 
 def _after_refusal(
-    ctx: StepContext, entry: ModelEntry, rnd: RoundInfo, intent: Submission, e: SubmissionRejected
-) -> Outcome:
+    ctx: StepContext,
+    entry: ModelEntry,
+    rnd: RoundInfo,
+    intent: Submission,
+    e: SubmissionRejected | RoundClosed,
+) -> Submitted:
     try:  # a refusal after the upload may still have left a submission behind
         server_id = ctx.actions.find_submission(intent)
     except TournamentError:
-        return Outcome.PENDING
+        return Submitted(Outcome.PENDING, error=e)
     if server_id is not None:
         ctx.ledger.confirm_submission(intent.id, server_id)
-        return Outcome.CONFIRMED
-    ctx.ledger.fail_submission(intent.id, str(e), rejected=e.reason != "round_closed")
-    if e.reason == "round_closed":
-        return Outcome.CLOSED
+        return Submitted(Outcome.CONFIRMED, server_id)
+    closed = isinstance(e, RoundClosed)
+    ctx.ledger.fail_submission(intent.id, str(e), rejected=not closed)
+    if closed:
+        return Submitted(Outcome.CLOSED, error=e)
+    reason = e.reason if isinstance(e, SubmissionRejected) else "round_closed"
     ctx.event(
         "submission_rejected",
         f"{entry.name}: round {rnd.number} submission refused: {e}",
         model=entry.name,
         round_number=rnd.number,
         notify=Kind.SUBMISSION_REJECTED,
-        reason=e.reason,
+        reason=reason,
     )
-    return Outcome.REJECTED
+    return Submitted(Outcome.REJECTED, error=e)
 
 
 def _hosted(ctx: StepContext, entry: ModelEntry, rnd: RoundInfo) -> Outcome:
@@ -356,8 +426,11 @@ __all__ = [
     "Prepared",
     "RoundActions",
     "StepContext",
+    "Submitted",
     "candidate_versions",
+    "previous_predictions",
     "process_round",
     "settle",
+    "submit_prepared",
     "uploaded_pickle",
 ]

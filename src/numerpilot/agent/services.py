@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,22 +21,18 @@ from numerpilot.agent.round_step import HostedRun, Prepared
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.data.download import download_dataset
-from numerpilot.errors import ConfigError, SubmissionRejected, TournamentError
-from numerpilot.fsutil import sha256_file
+from numerpilot.errors import ConfigError
 from numerpilot.models.ensemble import ENSEMBLE
 from numerpilot.models.store import read_manifest, resolve_model
-from numerpilot.pipeline.submit import submit
+from numerpilot.pipeline.submit import PreviousPredictions, prepare_submission
 from numerpilot.pipeline.train import train_model
 from numerpilot.pipeline.upload_model import upload_model
 from numerpilot.tournament import schedule, scores, stakes, submissions
 from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.rounds import RoundInfo, parse_time
+from numerpilot.tournament.rounds import RoundInfo
+from numerpilot.tournament.submissions import CLOCK_SKEW
 
 log = logging.getLogger(__name__)
-
-# A submission listed this long before its intent began still counts as that intent's: the
-# tournament's clock and ours may disagree a little.
-CLOCK_SKEW = timedelta(minutes=2)
 
 
 def pinned(settings: Settings, name: str, model_version: str | None) -> Settings:
@@ -71,6 +66,8 @@ class TournamentServices:
         self.runtime_cache = runtime_cache
         self.on_build = on_build
         self._ids: dict[str, str] = {}
+        # The last upload's receipt, for a caller that shows it (a submission made by hand).
+        self.last_receipt: submissions.SubmissionReceipt | None = None
 
     def model_id(self, name: str) -> str:
         if name not in self._ids:
@@ -83,6 +80,9 @@ class TournamentServices:
             )
         return self._ids[name]
 
+    def account_name(self) -> str:
+        return self.client.account_name()
+
     # -- rounds ----------------------------------------------------------------------------
 
     def current_round(self) -> RoundInfo | None:
@@ -93,50 +93,47 @@ class TournamentServices:
 
     # -- submissions -----------------------------------------------------------------------
 
-    def prepare(self, entry: ModelEntry, model_version: str | None, rnd: RoundInfo) -> Prepared:
-        result = submit(
+    def prepare(
+        self,
+        entry: ModelEntry,
+        model_version: str | None,
+        rnd: RoundInfo,
+        previous: PreviousPredictions | None,
+    ) -> Prepared:
+        result = prepare_submission(
             pinned(self.settings, entry.name, model_version),
             client=self.client,
             clock=self.clock,
             model=entry.name,
-            dry_run=True,
+            previous=previous,
+            round_info=rnd,
             download=True,
         )
-        return Prepared(result.csv_path, sha256_file(result.csv_path), result.stored_model)
+        return Prepared(result.csv_path, result.sha256, result.stored_model)
 
     def upload(self, entry: ModelEntry, prepared: Prepared, rnd: RoundInfo) -> str:
         # The very file that was checked and hashed into the intent: not predicted again.
-        if sha256_file(prepared.path) != prepared.sha256:
-            raise SubmissionRejected(
-                "file_changed",
-                f"{prepared.path} changed after it was checked; not uploaded",
-            )
-        result = submit(
-            pinned(self.settings, entry.name, prepared.model_version),
-            client=self.client,
-            clock=self.clock,
-            model=entry.name,
-            predictions_file=prepared.path,
-            file_from_model=True,
-            download=False,
+        receipt = submissions.upload_predictions(
+            self.client,
+            model_name=entry.name,
+            csv_path=prepared.path,
+            round_info=rnd,
+            sha256=prepared.sha256,
         )
-        if result.receipt is None:
-            raise TournamentError(f"submission of {entry.name} ended without a receipt")
-        return result.receipt.submission_id
+        self.last_receipt = receipt
+        return receipt.submission_id
 
     def _round_submissions(self, model: str, round_number: int) -> list[dict[str, Any]]:
         listed = submissions.list_submissions(self.client, self.model_id(model))
         return [s for s in listed if _round_of(s) == round_number]
 
     def find_submission(self, intent: Submission) -> str | None:
-        since = utc(intent.attempted_at) - CLOCK_SKEW
-        found = []
-        for s in self._round_submissions(intent.model, intent.round_number):
-            inserted = s.get("insertedAt")
-            at = parse_time(inserted, "insertedAt") if inserted else None
-            if intent.mode == "upload" or at is None or at >= since:
-                found.append((at or since, str(s["id"])))
-        return max(found)[1] if found else None
+        # An upload-mode run's submission is the hosted model's, made whenever it ran.
+        since = None if intent.mode == "upload" else utc(intent.attempted_at)
+        found = submissions.counted_submission(
+            self.client, self.model_id(intent.model), intent.round_number, since
+        )
+        return None if found is None else found.submission_id
 
     def hosted_run(self, entry: ModelEntry, rnd: RoundInfo) -> HostedRun:
         found = self._round_submissions(entry.name, rnd.number)

@@ -52,7 +52,11 @@ from numerpilot.tournament.rounds import RoundInfo
 
 log = logging.getLogger(__name__)
 
-RETRY = timedelta(minutes=2)  # next try of an unfinished submission
+RETRY = timedelta(minutes=2)  # next try of an unfinished submission, or of a failed pass
+# A pass that fails again waits twice as long, up to this (no longer than the poll for a late
+# round); while a round the ledger knows is open, every RETRY, so it is not missed. Either
+# way the ledger gets one record per doubling of the count, not one every two minutes.
+FAILED_PASS_BACKOFF_MAX = timedelta(minutes=15)
 POLL = timedelta(minutes=15)  # when the tournament does not say when the next round opens
 SCORE_PULL = timedelta(hours=24)  # scores change once a day; each round open pulls too
 THROTTLE = timedelta(seconds=5)  # never two passes closer than this
@@ -71,6 +75,10 @@ class AgentServices(RoundActions, results.ResultsSource, retrain.Trainer, Pickle
     def current_round(self) -> RoundInfo | None: ...
 
     def upcoming_round(self) -> RoundInfo | None: ...
+
+    def account_name(self) -> str:
+        """The account the key belongs to; ``CredentialsError`` when the key is refused."""
+        ...
 
 
 @dataclass
@@ -134,6 +142,7 @@ class Worker:
         self._next_heartbeat: datetime | None = None
         self._last_scores: datetime | None = None
         self.passes = 0
+        self.failed_passes = 0  # consecutive passes that failed (the tournament is down)
         if not self.models:
             raise ConfigError(
                 "setting 'tournament.models': no model to take part with; add "
@@ -158,6 +167,7 @@ class Worker:
     def run(self, until: datetime | None = None) -> None:
         """Work until ``stop()`` (or until the clock reaches ``until``)."""
         self.state = State.RUNNING
+        self.check_key()
         self.reconcile()
         self.heartbeat("started")
         while self.running:
@@ -179,6 +189,7 @@ class Worker:
 
     def run_once(self) -> PassReport:
         """One whole pass for cron or a webhook: settle, submit, scores, stakes."""
+        self.check_key()
         self.reconcile()
         self._last_scores = None  # a single pass always pulls scores
         report = self.run_pass()
@@ -202,10 +213,26 @@ class Worker:
         )
         self._next_heartbeat = self.now() + timedelta(minutes=self.settings.agent.heartbeat_minutes)
 
+    def check_key(self) -> None:
+        """One authenticated call before any work (a first pass may train for minutes): a
+        refused key stops the worker at once; an unreachable tournament does not."""
+        try:
+            account = self.services.account_name()
+        except CredentialsError as e:
+            self._refused(e)
+            raise
+        except TournamentError as e:
+            log.warning("cannot check the API key yet: %s", e)
+            return
+        log.info("the tournament accepts the key of account %s", account)
+
     def reconcile(self) -> list[Submission]:
         """Settle intents a previous process left pending (after a crash or kill -9)."""
         try:
             settled = self.ledger.reconcile_pending(self.services.find_submission)
+        except CredentialsError as e:
+            self._refused(e)
+            raise
         except TournamentError as e:
             log.warning("cannot reconcile pending submissions yet: %s", e)
             return []
@@ -226,14 +253,46 @@ class Worker:
         report = PassReport(at=self.now(), round=None)
         try:
             self._pass(report)
-        except (CredentialsError, ConfigError):
+        except CredentialsError as e:
+            self._refused(e)
             raise  # a person must act: the worker stops with the message
+        except ConfigError:
+            raise
         except TournamentError as e:
-            report.errors.append(str(e))
-            self.ledger.record_event("pass_failed", str(e), details={"error": type(e).__name__})
-            log.warning("pass failed: %s", e)
-            report.next_pass = self.now() + RETRY
+            self._failed_pass(report, e)
+            return report
+        if self.failed_passes:
+            self.ledger.record_event(
+                "pass_recovered",
+                f"a pass succeeded after {self.failed_passes} failed",
+                details={"failed_passes": self.failed_passes},
+            )
+            self.failed_passes = 0
         return report
+
+    def _failed_pass(self, report: PassReport, e: TournamentError) -> None:
+        """Back off: 2, 4, 8 ... minutes up to the maximum; recorded at each doubling only."""
+        self.failed_passes += 1
+        n = self.failed_passes
+        delay = min(RETRY * 2 ** (n - 1), FAILED_PASS_BACKOFF_MAX)
+        latest = self.ledger.rounds(limit=1)
+        if latest and latest[0].open_time <= self.now() < latest[0].close_time:
+            delay = RETRY
+        report.errors.append(str(e))
+        report.next_pass = self.now() + delay
+        log.warning("pass failed (%d in a row; next in %s): %s", n, delay, e)
+        if n & (n - 1) == 0:  # 1, 2, 4, 8 ...: readable, and an outage still shows its length
+            self.ledger.record_event(
+                "pass_failed",
+                str(e),
+                details={"error": type(e).__name__, "failed_passes": n},
+            )
+
+    def _refused(self, e: CredentialsError) -> None:
+        """The tournament refused the account's key: record it, tell a person, stop."""
+        message = f"{self.name} stopped: {e}"
+        self.ledger.record_event("credentials_refused", message)
+        self.notifier.notify(Kind.CREDENTIALS_REFUSED, message)
 
     def _pass(self, report: PassReport) -> None:
         s = self.services
@@ -359,6 +418,7 @@ class Worker:
 
 
 __all__ = [
+    "FAILED_PASS_BACKOFF_MAX",
     "POLL",
     "RETRY",
     "SCORE_PULL",

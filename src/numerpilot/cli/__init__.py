@@ -21,6 +21,7 @@ from numerpilot.cli import submit as submit_commands
 from numerpilot.cli import validate as validate_commands
 from numerpilot.cli._common import CliState, err
 from numerpilot.errors import ExitCode, NumerpilotError
+from numerpilot.fsutil import DISK_FULL
 
 app = typer.Typer(
     name="numerpilot",
@@ -87,6 +88,15 @@ def main(argv: list[str] | None = None) -> None:
             err.print_exception()
         err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
         sys.exit(int(e.exit_code))
+    except OSError as e:
+        if e.errno not in DISK_FULL:
+            raise
+        # A write no code path turned into StorageError yet: still one line, not a traceback.
+        if debug:
+            err.print_exception()
+        where = f" ({e.filename})" if e.filename else ""
+        err.print(f"[bold red]error:[/] no space left on the disk{escape(where)}", highlight=False)
+        sys.exit(int(ExitCode.STORAGE))
     except click.exceptions.Abort:
         err.print("aborted")
         sys.exit(130)

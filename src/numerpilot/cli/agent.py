@@ -27,7 +27,6 @@ from numerpilot.agent.notify import notifier_from_settings
 from numerpilot.agent.services import TournamentServices
 from numerpilot.agent.worker import PassReport, Worker
 from numerpilot.cli._common import JsonOption, err, out, print_json, state
-from numerpilot.clock import SystemClock
 from numerpilot.credentials import install_redaction, require_credentials
 from numerpilot.pipeline.demo import DEMO_DAYS, SPEED
 from numerpilot.tournament.client import TournamentClient
@@ -127,8 +126,10 @@ def status(
     rounds: Annotated[int, typer.Option(min=1, help="How many recent rounds to show.")] = 10,
 ) -> None:
     """Rounds, submissions, scores, payouts and stakes from the ledger; writes the dashboard."""
+    from numerpilot.pipeline.status import tournament_clock
+
     settings = state(ctx).settings()
-    result = collect(settings, SystemClock(), recent_rounds=rounds)
+    result = collect(settings, tournament_clock(settings), recent_rounds=rounds)
     if json:
         print_json(
             {

@@ -12,7 +12,6 @@ from numerpilot.cli._common import JsonOption, err, out, print_json, state
 from numerpilot.config import Settings
 from numerpilot.credentials import install_redaction, load_credentials
 from numerpilot.errors import CheckFailed
-from numerpilot.pipeline.submit import submit as submit_predictions
 from numerpilot.pipeline.upload_model import preflight_file
 from numerpilot.pipeline.upload_model import upload_model as upload_pickle
 from numerpilot.runtime import PreflightReport
@@ -71,10 +70,15 @@ def submit(
     no_download: NoDownload = False,
     json: JsonOption = False,
 ) -> None:
-    """Predict live, check (Numerai's rules and sanity checks), upload and confirm."""
+    """Predict live, check (Numerai's rules and sanity checks), upload and confirm.
+
+    The upload goes through the ledger as the autopilot's do: ``status`` shows it, and
+    ``run`` does not submit the round again."""
+    from numerpilot.agent.manual import submit_by_hand
+
     client, settings = _client(ctx)
     with client:
-        result = submit_predictions(
+        result = submit_by_hand(
             settings,
             client=client,
             clock=client.clock,
@@ -91,13 +95,8 @@ def submit(
         for c in result.checks
     ]
     rows.append(("file", f"{result.csv_path} ({result.rows} rows)"))
-    if result.receipt is not None:
-        rows.append(
-            (
-                "uploaded",
-                f"{result.receipt.submission_id} (confirmed, {result.receipt.attempts} try)",
-            )
-        )
+    if result.submission_id is not None:
+        rows.append(("uploaded", f"{result.submission_id} (confirmed, in the ledger)"))
     else:
         rows.append(("uploaded", "no (dry run)"))
     _table(f"{result.model}, round {result.round_number}", rows)
@@ -113,12 +112,17 @@ def upload_model(
     no_download: NoDownload = False,
     json: JsonOption = False,
 ) -> None:
-    """Build the model's portable pickle, pre-flight it as Numerai runs it, upload, confirm."""
+    """Build the model's portable pickle, pre-flight it as Numerai runs it, upload, confirm.
+
+    The upload is recorded in the ledger as the autopilot's are, so ``run`` keeps it."""
+    from numerpilot.agent.manual import record_model_upload
+
     client, settings = _client(ctx)
     with client:
         result = upload_pickle(
             settings,
             client=client,
+            on_uploaded=None if dry_run else record_model_upload(settings, client, client.clock),
             model=model,
             out=out_file,
             dry_run=dry_run,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from numerpilot.config import Settings
+from numerpilot.data.dataset import Dataset
 from numerpilot.data.features import read_feature_metadata
 from numerpilot.data.load import load_dataset, memory_budget
 from numerpilot.errors import DataError
@@ -43,21 +44,29 @@ def check_features(model: StoredModel, version_dir: Path) -> None:
         )
 
 
+def load_live(settings: Settings, model: StoredModel, version: str) -> Dataset:
+    """The version's live rows with the model's features (checked against features.json)."""
+    version_dir = settings.data_dir / version
+    check_features(model, version_dir)
+    return load_dataset(
+        version_dir / LIVE_FILE,
+        features=model.features,
+        memory_budget_bytes=memory_budget(settings.data.memory_budget_fraction),
+    )
+
+
+def predictions_frame(model: StoredModel, live: Dataset) -> pd.DataFrame:
+    """A frame indexed by ``id`` with one column ``prediction`` in (0, 1)."""
+    predictions = predict_frame(model, live.features, live.eras)
+    return pd.DataFrame({"prediction": predictions}, index=pd.Index(live.ids, name="id"))
+
+
 def live_predictions(
     settings: Settings, model: StoredModel, *, version: str | None = None
 ) -> tuple[str, pd.DataFrame]:
     """(data version, frame indexed by ``id`` with one column ``prediction`` in (0, 1))."""
     version = version or settings.data.version or model.data_version
-    version_dir = settings.data_dir / version
-    check_features(model, version_dir)
-    live = load_dataset(
-        version_dir / LIVE_FILE,
-        features=model.features,
-        memory_budget_bytes=memory_budget(settings.data.memory_budget_fraction),
-    )
-    predictions = predict_frame(model, live.features, live.eras)
-    frame = pd.DataFrame({"prediction": predictions}, index=pd.Index(live.ids, name="id"))
-    return version, frame
+    return version, predictions_frame(model, load_live(settings, model, version))
 
 
 def predict_live(
@@ -72,4 +81,11 @@ def predict_live(
     return PredictResult(model=model.name, version=version, path=path, rows=len(frame))
 
 
-__all__ = ["PredictResult", "check_features", "live_predictions", "predict_live"]
+__all__ = [
+    "PredictResult",
+    "check_features",
+    "live_predictions",
+    "load_live",
+    "predict_live",
+    "predictions_frame",
+]

@@ -8,12 +8,19 @@ confirmed submission of that model.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Protocol
+
+from numerpilot.clock import Clock
+from numerpilot.config import Settings
+from numerpilot.errors import TournamentError
+
+log = logging.getLogger(__name__)
 
 RoundState = Literal["upcoming", "open", "closed", "resolved"]
 
@@ -288,6 +295,23 @@ def build_status(
     )
 
 
+def tournament_clock(settings: Settings) -> Clock:
+    """The time rounds are judged by, as ``run`` and ``submit`` do: real time against Numerai;
+    a local tournament's own (one quick ping, whose answer carries it) when it runs at another
+    speed. If it does not answer, this machine's time, said in the log."""
+    # Imported here: the rest of this module is a pure summary, read by the dashboard too.
+    from numerpilot.tournament.client import TournamentClient
+    from numerpilot.tournament.transport import is_loopback
+
+    with TournamentClient.from_settings(settings) as client:
+        if is_loopback(client.api_url):
+            try:
+                client.ping()
+            except TournamentError as e:
+                log.warning("judging rounds by this machine's clock: %s", e)
+        return client.clock
+
+
 __all__ = [
     "Cell",
     "CumulativePoint",
@@ -300,4 +324,5 @@ __all__ = [
     "StatusReport",
     "SubmissionLike",
     "build_status",
+    "tournament_clock",
 ]

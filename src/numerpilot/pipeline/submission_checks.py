@@ -19,6 +19,7 @@ import pandas as pd
 
 from numerpilot.config import SubmitSettings
 from numerpilot.errors import SubmissionRejected
+from numerpilot.fsutil import write_bytes_atomic
 from numerpilot.scoring.exposure import max_feature_exposure
 from numerpilot.scoring.metrics import rank_correlation
 
@@ -181,14 +182,26 @@ def sanity_checks(
     return results  # fmt: skip
 
 
-def write_predictions_csv(predictions: pd.Series, path: Path) -> Path:
+def predictions_csv(predictions: pd.Series) -> bytes:
     """``id,prediction`` CSV, as Numerai expects it (values written exactly)."""
     frame = pd.DataFrame(
         {"prediction": predictions.to_numpy(dtype=np.float64)}, index=predictions.index
     )
     frame.index.name = "id"
-    frame.to_csv(path, float_format=None)
+    return frame.to_csv(float_format=None).encode("utf-8")
+
+
+def write_predictions_csv(predictions: pd.Series, path: Path) -> Path:
+    """``predictions_csv`` written to ``path`` atomically (a full disk: ``StorageError``)."""
+    write_bytes_atomic(path, predictions_csv(predictions))
     return path
 
 
-__all__ = ["HEADER", "CheckResult", "read_checked_csv", "sanity_checks", "write_predictions_csv"]
+__all__ = [
+    "HEADER",
+    "CheckResult",
+    "predictions_csv",
+    "read_checked_csv",
+    "sanity_checks",
+    "write_predictions_csv",
+]

@@ -1,15 +1,17 @@
-"""``numerpilot submit``: predict live, check, upload, and confirm the tournament has it.
+"""``numerpilot submit`` in two stages: prepare, then upload.
 
-Nothing is uploaded unless every check passes (``submission_checks``); ``dry_run`` does all of
-it but the upload. After a confirmed upload the predictions and the stored model used are kept
-under ``submissions/`` so the next round's sanity check can compare with them.
+``prepare_submission`` predicts once (through ``predict``'s own code) or takes a given file,
+writes the CSV once to ``predictions/MODEL-roundN.csv``, runs every check and hashes it;
+nothing leaves the machine unless every check passes (``submission_checks``).
+``upload_submission`` sends exactly that file (its hash is checked again) and confirms the
+tournament lists it. Recording either stage is the caller's: the ledger (``agent``) commits an
+intent with the hash between the two, and the confirmed file stays where it was written, so
+the next round's sanity check reads it back by the ledger's record.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,16 +26,17 @@ from numerpilot.data.features import read_feature_metadata, resolve_features
 from numerpilot.data.load import load_dataset
 from numerpilot.data.predictions import load_predictions
 from numerpilot.data.schema import version_spec
-from numerpilot.errors import ConfigError, DataError, SubmissionRejected
-from numerpilot.fsutil import atomic_path, write_text_atomic
-from numerpilot.models.ensemble import predict_frame
+from numerpilot.errors import ConfigError, DataError, RoundClosed
+from numerpilot.fsutil import sha256_file
 from numerpilot.models.store import StoredModel, load_model, resolve_model
+from numerpilot.pipeline.predict import load_live, predictions_frame
 from numerpilot.pipeline.submission_checks import (
     CheckResult,
     read_checked_csv,
     sanity_checks,
     write_predictions_csv,
 )
+from numerpilot.tournament import schedule
 from numerpilot.tournament.client import TournamentClient
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.submissions import SubmissionReceipt, upload_predictions
@@ -41,6 +44,16 @@ from numerpilot.tournament.submissions import SubmissionReceipt, upload_predicti
 log = logging.getLogger(__name__)
 
 LIVE_FILES = ("features.json", "live.parquet", "live_benchmark_models.parquet")
+PREDICTIONS_DIR = "predictions"
+
+
+@dataclass(frozen=True)
+class PreviousPredictions:
+    """The model's last confirmed submission, as the ledger records it, for the sanity check."""
+
+    path: Path
+    sha256: str
+    round_number: int
 
 
 @dataclass
@@ -52,6 +65,8 @@ class SubmitResult:
     rows: int
     checks: list[CheckResult]
     dry_run: bool
+    sha256: str = ""
+    submission_id: str | None = None  # the id the tournament counts, once confirmed
     receipt: SubmissionReceipt | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -71,8 +86,10 @@ class SubmitResult:
             "round": self.round_number,
             "csv": str(self.csv_path),
             "rows": self.rows,
+            "sha256": self.sha256,
             "dry_run": self.dry_run,
-            "uploaded": self.receipt is not None,
+            "uploaded": self.submission_id is not None,
+            "submission_id": self.submission_id,
             "receipt": receipt,
             "checks": [c.as_dict() for c in self.checks],
             "notes": self.notes,
@@ -101,15 +118,27 @@ def stored_model(settings: Settings, entry: ModelEntry) -> StoredModel:
 
 
 def current_round(client: TournamentClient, clock: Clock) -> RoundInfo:
+    """The round open for submissions now, by the tournament's clock; ``RoundClosed``
+    (saying when the next one opens, when the tournament says) otherwise."""
     info = client.current_round()
-    if info is None or not info.is_open(clock.now()):
-        when = (
-            f"round {info.number} closed at {info.close_staking_time.isoformat()}"
-            if info
-            else "no round is open"
-        )
-        raise SubmissionRejected("round_closed", f"{when}; nothing to submit to")
-    return info
+    now = clock.now()
+    if info is not None and info.is_open(now):
+        return info
+    if info is not None and info.open_time > now:
+        nxt: RoundInfo | None = info
+    else:
+        nxt = schedule.upcoming_round(client)
+    when = (
+        f"round {info.number} closed for submissions at {info.close_staking_time.isoformat()}"
+        if info is not None and info.open_time <= now
+        else "no round is open"
+    )
+    opens = (
+        f"round {nxt.number} opens at {nxt.open_time.isoformat()}"
+        if nxt is not None and nxt.open_time > now
+        else "the tournament has not announced when the next round opens"
+    )
+    raise RoundClosed(f"{when}; {opens}")
 
 
 def refresh_live(settings: Settings, client: TournamentClient | None, version: str) -> Path:
@@ -136,109 +165,78 @@ def _benchmark(folder: Path, version: str) -> pd.Series | None:
     return frame[names[0]].rename(names[0])
 
 
-def _record_paths(settings: Settings, model: str) -> tuple[Path, Path]:
-    folder = settings.project_dir / "submissions"
-    return folder / f"{model}.json", folder / f"{model}.csv"
+def predictions_path(settings: Settings, model: str, round_number: int, *, dry_run: bool) -> Path:
+    """Where a round's predictions are written once (a dry run never overwrites a real one)."""
+    suffix = "-dry-run" if dry_run else ""
+    return settings.path(Path(PREDICTIONS_DIR)) / f"{model}-round{round_number}{suffix}.csv"
 
 
-def _previous(
-    settings: Settings, model: str, current: StoredModel | None, live: Any
-) -> tuple[pd.Series | None, str]:
-    """What to compare with: the previous stored model's predictions on this live data when
-    the model changed, else the last submitted file when it shares the ids."""
-    meta_path, csv_path = _record_paths(settings, model)
-    if not meta_path.exists():
+def _read_previous(previous: PreviousPredictions | None) -> tuple[pd.Series | None, str]:
+    """The previous submission's predictions, if its file is still the one the ledger hashed."""
+    if previous is None:
         return None, "no previous submission"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    before = meta.get("stored_model")
-    if current is not None and before and before != current.name:
-        try:
-            old = load_model(resolve_model(settings.models_path, before))
-        except (ConfigError, DataError):
-            return None, f"previous model {before} is no longer stored"
-        old_live = load_dataset(Path(live.source), features=old.features)
-        values = predict_frame(old, old_live.features, old_live.eras)
-        return pd.Series(values, index=pd.Index(old_live.ids, name="id")), f"model {before}"
-    if csv_path.exists():
-        frame = pd.read_csv(csv_path, dtype={"id": str}, float_precision="round_trip")
-        return frame.set_index("id")["prediction"], f"round {meta.get('round')} submission"
-    return None, "no previous predictions"
+    path = previous.path
+    if not path.exists() or sha256_file(path) != previous.sha256:
+        return None, f"round {previous.round_number} file {path} is gone or changed"
+    frame = pd.read_csv(path, dtype={"id": str}, float_precision="round_trip")
+    return frame.set_index("id")["prediction"], f"round {previous.round_number} submission"
 
 
-def _remember(settings: Settings, result: SubmitResult) -> None:
-    meta_path, csv_path = _record_paths(settings, result.model)
-    with atomic_path(csv_path) as tmp:
-        shutil.copyfile(result.csv_path, tmp)
-    assert result.receipt is not None
-    meta = {
-        "round": result.round_number,
-        "stored_model": result.stored_model,
-        "submission_id": result.receipt.submission_id,
-    }
-    write_text_atomic(meta_path, json.dumps(meta))
-
-
-def submit(
+def prepare_submission(
     settings: Settings,
     *,
     client: TournamentClient,
     clock: Clock,
     model: str | None = None,
     predictions_file: Path | None = None,
-    file_from_model: bool = False,
+    previous: PreviousPredictions | None = None,
+    round_info: RoundInfo | None = None,
     dry_run: bool = False,
     download: bool = True,
 ) -> SubmitResult:
-    """Predict (or take ``predictions_file``), check, and upload unless ``dry_run``.
+    """Stage one: predict (or take ``predictions_file``), write the CSV once, check, hash.
 
-    ``file_from_model``: ``predictions_file`` is the model's own (the autopilot's checked dry
-    run), so it is not predicted again but checked and recorded as that stored model's."""
+    ``previous`` (from the ledger) is what the sanity check compares with."""
     entry = tournament_model(settings, model, "csv")
-    round_info = current_round(client, clock)
-    own = predictions_file is None or file_from_model
-    stored = stored_model(settings, entry) if own else None
+    round_info = round_info or current_round(client, clock)
+    stored = stored_model(settings, entry) if predictions_file is None else None
     version = stored.data_version if stored is not None else settings.data.version
     if version is None:
         raise ConfigError("setting 'data.version': needed to find live data for a predictions file")
     folder = refresh_live(settings, client if download else None, version)
-    live_path = folder / "live.parquet"
+    out = predictions_path(settings, entry.name, round_info.number, dry_run=dry_run)
     if stored is not None:
-        live = load_dataset(live_path, features=stored.features)
+        live = load_live(settings, stored, version)
+        ids = pd.Index(live.ids, name="id")
+        source = predictions_frame(stored, live)["prediction"]
     else:
+        assert predictions_file is not None
         meta = read_feature_metadata(folder / "features.json")
-        live = load_dataset(live_path, features=resolve_features(meta, "all"))
-    live_ids = pd.Index(live.ids, name="id")
-
-    out = settings.project_dir / "predictions" / f"{entry.name}-round{round_info.number}.csv"
-    if predictions_file is None:
-        assert stored is not None
-        values = predict_frame(stored, live.features, live.eras)
-        with atomic_path(out) as tmp:
-            write_predictions_csv(pd.Series(values, index=live_ids), tmp)
-    elif predictions_file.suffix == ".csv":
-        out = predictions_file
-    else:
-        frame = load_predictions(predictions_file)
-        if "prediction" not in frame.columns:
-            raise DataError(
-                "no 'prediction' column", path=str(predictions_file), column="prediction"
-            )
-        with atomic_path(out) as tmp:
-            write_predictions_csv(frame["prediction"], tmp)
-
-    predictions = read_checked_csv(out, live_ids)
-    previous, source = _previous(settings, entry.name, stored, live)
+        live = load_dataset(folder / "live.parquet", features=resolve_features(meta, "all"))
+        ids = pd.Index(live.ids, name="id")
+        if predictions_file.suffix == ".csv":
+            source = read_checked_csv(predictions_file, ids)  # refused before it is copied
+        else:
+            loaded = load_predictions(predictions_file)
+            if "prediction" not in loaded.columns:
+                raise DataError(
+                    "no 'prediction' column", path=str(predictions_file), column="prediction"
+                )
+            source = loaded["prediction"]
+    write_predictions_csv(source, out)  # once; a full disk is StorageError, nothing sent
+    predictions = read_checked_csv(out, ids)  # what is checked is what will be sent
+    before, described = _read_previous(previous)
     checks = sanity_checks(
         predictions,
         settings.submit,
-        previous=previous,
+        previous=before,
         benchmark=_benchmark(folder, version),
         features=live.features,
         eras=np.asarray(live.eras),
     )
-    if previous is not None:
+    if before is not None or previous is not None:
         checks[0] = CheckResult(
-            **{**checks[0].as_dict(), "detail": f"{source}, {checks[0].detail}"}
+            **{**checks[0].as_dict(), "detail": f"{described}, {checks[0].detail}"}
         )
     result = SubmitResult(
         model=entry.name,
@@ -248,25 +246,41 @@ def submit(
         rows=len(predictions),
         checks=checks,
         dry_run=dry_run,
+        sha256=sha256_file(out),
     )
     if dry_run:
         result.notes.append("dry run: checked, not uploaded")
-        return result
-    result.receipt = upload_predictions(
-        client, model_name=entry.name, csv_path=out, round_info=round_info
-    )
-    _remember(settings, result)
-    log.info(
-        "submitted %s for round %d: %s", entry.name, round_info.number, result.receipt.submission_id
-    )
     return result
 
 
+def upload_submission(
+    client: TournamentClient, prepared: SubmitResult, round_info: RoundInfo
+) -> SubmissionReceipt:
+    """Stage two: send exactly the prepared file (hash checked) and confirm it is listed."""
+    receipt = upload_predictions(
+        client,
+        model_name=prepared.model,
+        csv_path=prepared.csv_path,
+        round_info=round_info,
+        sha256=prepared.sha256,
+    )
+    log.info(
+        "submitted %s for round %d: %s",
+        prepared.model,
+        round_info.number,
+        receipt.submission_id,
+    )
+    return receipt
+
+
 __all__ = [
+    "PreviousPredictions",
     "SubmitResult",
     "current_round",
+    "predictions_path",
+    "prepare_submission",
     "refresh_live",
     "stored_model",
-    "submit",
     "tournament_model",
+    "upload_submission",
 ]

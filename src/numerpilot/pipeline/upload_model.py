@@ -111,7 +111,10 @@ def upload_model(
     limits: Limits | None = None,
     runtime_cache: Path | None = None,
     on_build: Callable[[str], None] | None = None,
+    on_uploaded: Callable[[UploadModelResult], None] | None = None,
 ) -> UploadModelResult:
+    """``on_uploaded(result)`` runs as soon as the tournament lists the upload (the ledger's
+    record), before anything local that could fail."""
     entry = tournament_model(settings, model, "upload")
     stored = stored_model(settings, entry)
     image = IMAGES[DEFAULT_IMAGE]  # the pickle is portable: the default image is as good as any
@@ -169,6 +172,8 @@ def upload_model(
             data_version=version_choice,
             docker_image=image_choice,
         )
+        if on_uploaded is not None:
+            on_uploaded(result)
     log.info("uploaded %s as %s", entry.name, result.receipt.upload_id)
     return result
 

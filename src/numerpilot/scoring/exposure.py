@@ -109,11 +109,25 @@ def feature_exposures(
     """
     matrix, era_index, _ = _prepare(predictions, eras)
     reader = _FeatureRows(features, era_index, feature_rows)
-    preds = segment_center(era_index.sort(matrix), era_index.sorted_view())
+    ordered = era_index.sort(matrix)
+    preds = segment_center(ordered, era_index.sorted_view())
     out = np.empty((era_index.n_eras, matrix.shape[1], features.shape[1]))
     with threadpool_limits(limits=1, user_api="blas"):
         _exposure_pass(reader, preds, out, progress)
+    # Predictions constant in an era are exposed to nothing (numerai-tools gives ~0); their
+    # centring leaves a rounding residue whose correlation would read as +-1.
+    out[_constant_in_era(ordered, era_index.starts)] = 0.0
     return out
+
+
+def _constant_in_era(ordered: FloatArray, starts: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """(eras, k): whether prediction column k takes a single value in the era."""
+    at = np.asarray(starts, dtype=np.intp)
+    if at.size == 0:
+        return np.zeros((0, ordered.shape[1]), dtype=bool)
+    return np.asarray(
+        np.maximum.reduceat(ordered, at, axis=0) == np.minimum.reduceat(ordered, at, axis=0)
+    )
 
 
 def _exposure_pass(

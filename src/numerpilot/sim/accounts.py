@@ -23,7 +23,9 @@ CLASSIC_TOURNAMENT = 8
 _NAMESPACE = uuid.UUID("6c0d9f4e-1b7a-4e55-9a51-2f1e8b6f0c11")
 
 NOT_AUTHENTICATED = "You must be authenticated to perform this action"
-INVALID_TOKEN = "Invalid API token: unknown public id or wrong secret key"
+# Numerai's own words for a key it does not accept (unknown public id or wrong secret), so a
+# client is tested against the answer it will get from Numerai.
+INVALID_TOKEN = "Your session is invalid or has expired."
 
 
 class AuthError(Exception):

@@ -14,6 +14,10 @@ entry, and ``*`` to everything. Example::
     [endpoints.rounds]
     latency_seconds = 0.2
     hang_rate = 0.1       # hold the request hang_seconds (real time), then 504
+    [endpoints.create_submission]
+    slow_rate = 1.0       # carry the request out, but answer only after slow_seconds
+    slow_seconds = 5.0    # (real time): above the client's timeout, it gives up on a
+                          # request the server has applied
     [late_rounds]
     1151 = 3600           # round 1151 opens an hour late
 
@@ -47,6 +51,16 @@ class EndpointFaults(BaseModel):
     hang_seconds: float = Field(
         0.5, ge=0, le=60, description="How long a hang holds the request (real time) before 504."
     )
+    slow_rate: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of GraphQL requests carried out, but answered only after slow_seconds "
+        "(the server is busy: requests behind it wait).",
+    )
+    slow_seconds: float = Field(
+        0.5, ge=0, le=60, description="How long a slow request holds the server (real time)."
+    )
     truncate_rate: float = Field(0.0, ge=0, le=1, description="Share of downloads cut short.")
     truncate_fraction: float = Field(
         0.5, ge=0, lt=1, description="Share of the body sent before a cut download stops."
@@ -79,6 +93,7 @@ class Decision:
     latency: float = 0.0
     error_status: int | None = None
     hang_seconds: float | None = None
+    slow_seconds: float | None = None
     truncate_fraction: float | None = None
     drop: bool = False
 
@@ -134,6 +149,7 @@ class Faults:
             latency=f.latency_seconds,
             error_status=f.error_status if self._roll(f.error_rate) else None,
             hang_seconds=f.hang_seconds if self._roll(f.hang_rate) else None,
+            slow_seconds=f.slow_seconds if self._roll(f.slow_rate) else None,
             truncate_fraction=f.truncate_fraction if self._roll(f.truncate_rate) else None,
             drop=self._roll(f.drop_rate),
         )

@@ -226,6 +226,10 @@ class SimServer:
                     session.rollback()
                 else:
                     session.commit()
+            if fault.slow_seconds is not None:
+                # Applied and committed, but answered late: a client that gives up first
+                # cannot know it happened, and whatever it asks next waits behind it.
+                threading.Event().wait(fault.slow_seconds)  # real time, like every HTTP fault
         return dict(result)
 
     def receive_upload(self, token: str, data: bytes, drop: bool) -> str | None:

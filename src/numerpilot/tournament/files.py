@@ -20,6 +20,7 @@ from pathlib import Path
 import requests
 
 from numerpilot.errors import TournamentError, TransientTournamentError
+from numerpilot.fsutil import storage_errors
 from numerpilot.tournament.transport import Transport, safe_url
 
 # Bytes read per write: what a dropped connection can lose of the current try.
@@ -88,15 +89,18 @@ def fetch(
                 )
         total = remote.size
         digest = _hash_prefix(temp, offset)
-        if offset == 0 and remote.etag:
-            _etag_path(dest).write_text(remote.etag, encoding="utf-8")
-        elif offset == 0:
-            _etag_path(dest).unlink(missing_ok=True)
+        # A full disk names the file and what is left to fetch; the partial stays to resume.
+        needed = None if total is None else total - offset
+        with storage_errors(dest, needed):
+            if offset == 0 and remote.etag:
+                _etag_path(dest).write_text(remote.etag, encoding="utf-8")
+            elif offset == 0:
+                _etag_path(dest).unlink(missing_ok=True)
         written = offset
         if progress:
             progress(written, total)
         try:
-            with temp.open("ab" if offset else "wb") as out:
+            with storage_errors(dest, needed), temp.open("ab" if offset else "wb") as out:
                 for chunk in response.iter_content(CHUNK_BYTES):
                     out.write(chunk)
                     digest.update(chunk)

@@ -6,28 +6,34 @@ three steps with numerapi's own queries (through the client's transport: timeout
 errors), but the PUT's status is checked, and afterwards the tournament is asked to list the
 submission for the current round (or the model's pickle). Transient failures, and an upload
 that is not listed, are retried with backoff on the clock, for predictions only while the
-round is still open.
+round is still open. A create whose answer never came (a timeout, a 5xx) may have been
+applied: it is never sent again before the tournament's listing has been asked (twice, a
+request timeout apart), and a listed one is the receipt, with the id the tournament counts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-import re
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import requests
-
-from numerpilot.errors import SubmissionRejected, TournamentError, TransientTournamentError
+from numerpilot.clock import utc
+from numerpilot.errors import (
+    CredentialsError,
+    RoundClosed,
+    SubmissionRejected,
+    TournamentError,
+    TransientTournamentError,
+)
 from numerpilot.tournament.client import CLASSIC_TOURNAMENT, TournamentClient
 from numerpilot.tournament.rounds import RoundInfo, parse_time
-from numerpilot.tournament.transport import backoff_seconds, safe_url
+from numerpilot.tournament.transport import MaybeApplied
+from numerpilot.tournament.upload_steps import create, put_file, retry_on_clock, upload_auth
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 # numerapi's queries (base_api._upload_auth, upload_predictions, model_upload), verbatim in
 # what they ask, so any server numerapi works with answers them.
@@ -78,8 +84,9 @@ PICKLES_QUERY = """
         }
     }
 """
-# What a server says when the PUT it acknowledged left no file behind: worth a fresh upload.
-_LOST_UPLOAD = re.compile(r"not (been )?uploaded|upload\b.*\bnot found", re.IGNORECASE)
+# A submission listed this long before an upload began still counts as that upload's: the
+# tournament's clock and ours may disagree a little.
+CLOCK_SKEW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -130,76 +137,6 @@ def data_versions(client: TournamentClient) -> dict[str, str]:
     return dict(client.call("data versions", client.api.model_upload_data_versions))
 
 
-def _put(client: TournamentClient, url: str, data: bytes, what: str) -> None:
-    """PUT ``data`` and check the answer, which numerapi does not."""
-    where = safe_url(url)
-    try:
-        response = client.transport.session.put(url, data=data, timeout=client.transport.timeout)
-    except (requests.ConnectionError, requests.Timeout) as e:
-        raise TransientTournamentError(
-            f"{what}: upload to {where} failed: {type(e).__name__}"
-        ) from None
-    except requests.RequestException as e:
-        raise TournamentError(
-            client.transport.scrub(f"{what}: upload to {where} failed: {e}")
-        ) from None
-    with response:
-        client.transport.raise_for_status(response, where, authorized=False)
-
-
-def _create(client: TournamentClient, mutation: str, variables: dict[str, Any], field: str) -> str:
-    try:
-        data = client.query(mutation, variables, authorization=True)
-    except TransientTournamentError:
-        raise
-    except TournamentError as e:
-        if _LOST_UPLOAD.search(str(e)):
-            raise TransientTournamentError(f"the upload was lost on the way: {e}") from None
-        raise
-    created = data.get(field)
-    if not isinstance(created, dict) or not created.get("id"):
-        raise TournamentError(f"{field} answered without an id")
-    return str(created["id"])
-
-
-def _auth(
-    client: TournamentClient, query: str, variables: dict[str, Any], field: str
-) -> dict[str, str]:
-    auth = client.query(query, variables, authorization=True).get(field)
-    if not isinstance(auth, dict) or not auth.get("url") or not auth.get("filename"):
-        raise TournamentError(f"{field} answered without an upload URL")
-    return {"filename": str(auth["filename"]), "url": str(auth["url"])}
-
-
-def _retry(
-    client: TournamentClient,
-    what: str,
-    attempt: Callable[[int], T],
-    *,
-    deadline: datetime | None = None,
-    on_deadline: Callable[[str], Exception] | None = None,
-) -> T:
-    """``attempt(n)`` until it succeeds, backing off on the client's clock after a transient
-    failure; never sleeps past ``deadline``."""
-    clock = client.transport.clock
-    tries = 0
-    while True:
-        if deadline is not None and on_deadline is not None and clock.now() >= deadline:
-            raise on_deadline("before the first try")
-        tries += 1
-        try:
-            return attempt(tries)
-        except TransientTournamentError as e:
-            if tries > client.transport.retries:
-                raise TransientTournamentError(f"{what}: {e} (gave up after {tries} tries)") from e
-            delay = backoff_seconds(tries - 1)
-            closing = deadline is not None and (deadline - clock.now()).total_seconds() <= delay
-            if closing and on_deadline is not None:
-                raise on_deadline(f"after {tries} tries; last error: {e}") from e
-            log.warning("%s failed (%s); retry in %.0f s", what, e, delay)
-            clock.sleep(delay)
-
-
 def list_submissions(client: TournamentClient, model: str) -> list[dict[str, Any]]:
     """The model's submissions as the tournament lists them (id, filename, insertedAt, round)."""
     found = client.query(SUBMISSIONS_QUERY, {"modelId": model}, authorization=True).get(
@@ -210,23 +147,128 @@ def list_submissions(client: TournamentClient, model: str) -> list[dict[str, Any
     return [s for s in found if isinstance(s, dict)]
 
 
+@dataclass(frozen=True)
+class ListedSubmission:
+    submission_id: str
+    filename: str
+    round_number: int | None
+    inserted_at: datetime | None
+
+
+def _listed(raw: dict[str, Any]) -> ListedSubmission:
+    r = raw.get("round")
+    number = r.get("number") if isinstance(r, dict) else None
+    inserted = raw.get("insertedAt")
+    return ListedSubmission(
+        submission_id=str(raw["id"]),
+        filename=str(raw.get("filename") or ""),
+        round_number=None if number is None else int(number),
+        inserted_at=parse_time(inserted, "insertedAt") if inserted else None,
+    )
+
+
+def counted_submission(
+    client: TournamentClient, model: str, round_number: int, since: datetime | None
+) -> ListedSubmission | None:
+    """The model's submission the tournament counts for the round (its latest), if it was
+    made at or after ``since`` (less ``CLOCK_SKEW``); None if the latest is older, or none.
+    ``model`` is the model's id."""
+    return _counted(_listing(client, model), round_number, since)
+
+
+def _listing(client: TournamentClient, model: str) -> list[ListedSubmission]:
+    return [_listed(s) for s in list_submissions(client, model) if s.get("id") is not None]
+
+
+def _counted(
+    listed: list[ListedSubmission], round_number: int, since: datetime | None
+) -> ListedSubmission | None:
+    in_round = [s for s in listed if s.round_number == round_number]
+    if not in_round:
+        return None
+    # The tournament counts the latest; a listing without times is taken in its own order.
+    latest = max(
+        enumerate(in_round),
+        key=lambda p: (p[1].inserted_at or datetime.min.replace(tzinfo=UTC), p[0]),
+    )[1]
+    if since is None or latest.inserted_at is None or latest.inserted_at >= since - CLOCK_SKEW:
+        return latest
+    return None
+
+
+class KeyRefusedBeforeUpload(CredentialsError):
+    """The tournament refused the API key before any file or submission was sent."""
+
+
 def upload_predictions(
-    client: TournamentClient, *, model_name: str, csv_path: Path, round_info: RoundInfo
+    client: TournamentClient,
+    *,
+    model_name: str,
+    csv_path: Path,
+    round_info: RoundInfo,
+    sha256: str | None = None,
 ) -> SubmissionReceipt:
-    """Upload a predictions CSV for ``model_name`` and return once the tournament lists it
-    for ``round_info``; ``SubmissionRejected('round_closed')`` if the round closes first."""
-    mid = model_id(client, model_name)
+    """Upload exactly the file ``csv_path`` (whose hash must be ``sha256`` when given) for
+    ``model_name`` and return once the tournament lists it for ``round_info``: the receipt
+    holds the id the tournament counts. ``RoundClosed`` if the round closes first.
+
+    A create that may have been applied (it timed out, or a 5xx) is never sent again before
+    the tournament has been asked what it has: listed, it is the receipt; not listed twice,
+    ``request_timeout`` apart on the clock, the upload starts over."""
+    clock = client.transport.clock
+    try:
+        mid = model_id(client, model_name)
+    except CredentialsError as e:
+        raise KeyRefusedBeforeUpload(str(e)) from None
     data = csv_path.read_bytes()
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise SubmissionRejected(
+            "file_changed", f"{csv_path} changed after it was checked; not uploaded"
+        )
+    since = utc(clock.now())
     what = f"submission of {model_name} for round {round_info.number}"
+    unsure = False  # a create was sent whose fate is unknown
+
+    def receipt(found: ListedSubmission, tries: int) -> SubmissionReceipt:
+        return SubmissionReceipt(
+            model_name=model_name,
+            model_id=mid,
+            round_number=round_info.number,
+            submission_id=found.submission_id,
+            filename=found.filename,
+            inserted_at=found.inserted_at,
+            attempts=tries,
+        )
+
+    def landed() -> ListedSubmission | None:
+        """After an unsure create: ours if the tournament lists it; asked twice, since a
+        slow server may still be carrying the create out."""
+        for look in range(2):
+            found = counted_submission(client, mid, round_info.number, since)
+            if found is not None:
+                return found
+            if look == 0:
+                clock.sleep(client.transport.timeout)
+        return None
 
     def attempt(tries: int) -> SubmissionReceipt:
-        auth = _auth(
-            client,
-            SUBMISSION_AUTH_QUERY,
-            {"filename": csv_path.name, "tournament": CLASSIC_TOURNAMENT, "modelId": mid},
-            "submission_upload_auth",
-        )
-        _put(client, auth["url"], data, what)
+        nonlocal unsure
+        if unsure:
+            found = landed()  # a failure to list propagates: retried, still unsure
+            if found is not None:
+                log.info("%s: the unanswered create did arrive (%s)", what, found.submission_id)
+                return receipt(found, tries)
+            unsure = False  # the tournament answered, and has nothing of ours: send again
+        try:
+            auth = upload_auth(
+                client,
+                SUBMISSION_AUTH_QUERY,
+                {"filename": csv_path.name, "tournament": CLASSIC_TOURNAMENT, "modelId": mid},
+                "submission_upload_auth",
+            )
+        except CredentialsError as e:
+            raise KeyRefusedBeforeUpload(str(e)) from None
+        put_file(client, auth["url"], data, what)
         variables = {
             "filename": auth["filename"],
             "tournament": CLASSIC_TOURNAMENT,
@@ -234,34 +276,35 @@ def upload_predictions(
             "triggerId": None,
             "dataDatestamp": None,
         }
-        sid = _create(client, CREATE_SUBMISSION_MUTATION, variables, "create_submission")
-        listed = next((s for s in list_submissions(client, mid) if s.get("id") == sid), None)
-        if listed is None:
-            raise TransientTournamentError(f"submission {sid} is not listed after its upload")
-        number = (listed.get("round") or {}).get("number")
-        if number is not None and int(number) != round_info.number:
+        try:
+            sid = create(client, CREATE_SUBMISSION_MUTATION, variables, "create_submission")
+        except MaybeApplied:
+            unsure = True
+            raise
+        listed = _listing(client, mid)
+        mine = next((s for s in listed if s.submission_id == sid), None)
+        if mine is not None and mine.round_number not in (None, round_info.number):
             raise TournamentError(
-                f"submission {sid} was recorded for round {number}, not {round_info.number}"
+                f"submission {sid} was recorded for round {mine.round_number}, "
+                f"not {round_info.number}"
             )
-        inserted = listed.get("insertedAt")
-        return SubmissionReceipt(
-            model_name=model_name,
-            model_id=mid,
-            round_number=round_info.number,
-            submission_id=sid,
-            filename=str(listed.get("filename") or auth["filename"]),
-            inserted_at=parse_time(inserted, "insertedAt") if inserted else None,
-            attempts=tries,
-        )
+        found = _counted(listed, round_info.number, since)
+        if found is None:
+            unsure = True  # dropped, or listed late: look again before sending another
+            raise TransientTournamentError(f"submission {sid} is not listed after its upload")
+        if found.submission_id != sid:
+            log.warning("%s: the tournament counts %s, not %s", what, found.submission_id, sid)
+        return receipt(found, tries)
 
     def closed(detail: str) -> Exception:
-        return SubmissionRejected(
-            "round_closed",
-            f"round {round_info.number} closes at {round_info.close_staking_time.isoformat()}; "
-            f"{what} was not confirmed {detail}",
+        return RoundClosed(
+            f"round {round_info.number} closed for submissions at "
+            f"{round_info.close_staking_time.isoformat()}; {what} was not confirmed {detail}"
         )
 
-    return _retry(client, what, attempt, deadline=round_info.close_staking_time, on_deadline=closed)
+    return retry_on_clock(
+        client, what, attempt, deadline=round_info.close_staking_time, on_deadline=closed
+    )
 
 
 def list_pickles(client: TournamentClient, model: str) -> list[dict[str, Any]]:
@@ -286,15 +329,44 @@ def upload_model(
     mid = model_id(client, model_name)
     data = pickle_path.read_bytes()
     what = f"model upload of {model_name}"
+    since = utc(client.transport.clock.now()) - CLOCK_SKEW
+    unsure = False  # a create was sent whose fate is unknown: look before sending another
+
+    def receipt(uid: str, filename: str, tries: int) -> ModelUploadReceipt:
+        return ModelUploadReceipt(
+            model_name=model_name,
+            model_id=mid,
+            upload_id=uid,
+            filename=filename,
+            data_version=data_version[0],
+            docker_image=docker_image[0],
+            attempts=tries,
+        )
+
+    def landed() -> dict[str, Any] | None:
+        mine = [
+            p
+            for p in list_pickles(client, mid)
+            if p.get("id")
+            and p.get("insertedAt")
+            and parse_time(p["insertedAt"], "insertedAt") >= since
+        ]
+        return max(mine, key=lambda p: str(p["insertedAt"])) if mine else None
 
     def attempt(tries: int) -> ModelUploadReceipt:
-        auth = _auth(
+        nonlocal unsure
+        if unsure:
+            found = landed()
+            if found is not None:
+                return receipt(str(found["id"]), str(found.get("filename") or ""), tries)
+            unsure = False
+        auth = upload_auth(
             client,
             PICKLE_AUTH_QUERY,
             {"filename": pickle_path.name, "modelId": mid},
             "computePickleUploadAuth",
         )
-        _put(client, auth["url"], data, what)
+        put_file(client, auth["url"], data, what)
         variables = {
             "filename": auth["filename"],
             "tournament": CLASSIC_TOURNAMENT,
@@ -302,25 +374,25 @@ def upload_model(
             "dataVersionId": data_version[1],
             "dockerImageId": docker_image[1],
         }
-        uid = _create(client, CREATE_PICKLE_MUTATION, variables, "createComputePickleUpload")
+        try:
+            uid = create(client, CREATE_PICKLE_MUTATION, variables, "createComputePickleUpload")
+        except MaybeApplied:
+            unsure = True
+            raise
         if not any(p.get("id") == uid for p in list_pickles(client, mid)):
             raise TransientTournamentError(f"model upload {uid} is not listed after its upload")
-        return ModelUploadReceipt(
-            model_name=model_name,
-            model_id=mid,
-            upload_id=uid,
-            filename=auth["filename"],
-            data_version=data_version[0],
-            docker_image=docker_image[0],
-            attempts=tries,
-        )
+        return receipt(uid, auth["filename"], tries)
 
-    return _retry(client, what, attempt)
+    return retry_on_clock(client, what, attempt)
 
 
 __all__ = [
+    "CLOCK_SKEW",
+    "KeyRefusedBeforeUpload",
+    "ListedSubmission",
     "ModelUploadReceipt",
     "SubmissionReceipt",
+    "counted_submission",
     "data_versions",
     "docker_images",
     "list_pickles",

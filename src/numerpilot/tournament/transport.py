@@ -96,6 +96,11 @@ class NotSent(TransientTournamentError):
     """No connection was made: the server cannot have acted on the request."""
 
 
+class MaybeApplied(TransientTournamentError):
+    """A mutation failed in a way that leaves it unknown whether the server applied it (a
+    timeout, a 5xx other than 503): look at what the server has before sending it again."""
+
+
 def safe_to_repeat(error: TransientTournamentError) -> bool:
     """Whether a failed mutation surely did nothing: it never left, or the server said
     "not now" (429, 503). After a timeout or another 5xx it may have been applied, and
@@ -165,7 +170,7 @@ class Transport:
                 return call()
             except TransientTournamentError as e:
                 if repeatable is not None and not repeatable(e):
-                    raise TransientTournamentError(
+                    raise MaybeApplied(
                         f"{what}: {e} (not repeated: it may have been applied)"
                     ) from e
                 if attempt >= limit:
@@ -296,6 +301,7 @@ def _short(text: str, limit: int = 200) -> str:
 
 __all__ = [
     "TRANSIENT_STATUS",
+    "MaybeApplied",
     "NotSent",
     "RetryableStatus",
     "Transport",

@@ -241,7 +241,38 @@ def account_obj(session: Session, account: Account, config: SimConfig) -> Obj:
                 "scopes": ["upload_submission", "stake", "read_submission_info", "read_user_info"],
             }
         ],
+        "walletTxns": wallet_txns(session, account, wallet),
     }
+
+
+def wallet_txns(session: Session, account: Account, wallet: str) -> list[Obj]:
+    """The wallet's movements, newest first: each stake change, from the wallet to the
+    model's stake (an increase) or back (a decrease), pending until the round it applies at."""
+    requests = session.scalars(
+        select(StakeRequest)
+        .join(Model, Model.id == StakeRequest.model_id)
+        .where(Model.account_id == account.id)
+        .order_by(StakeRequest.requested_at.desc())
+    )
+    txns = []
+    for r in requests:
+        stake = "0x" + hashlib.sha256(f"stake:{r.model_id}".encode()).hexdigest()[:40]
+        applied = r.status == "applied"
+        amount = r.applied_amount if applied and r.applied_amount is not None else r.amount
+        increase = r.type == "increase"
+        txns.append(
+            {
+                "amount": amount,
+                "from": wallet if increase else stake,
+                "to": stake if increase else wallet,
+                "status": "confirmed" if applied else "pending",
+                "time": r.due_date if applied else r.requested_at,
+                "tournament": CLASSIC_TOURNAMENT,
+                "txHash": "0x" + hashlib.sha256(f"tx:{r.id}".encode()).hexdigest(),
+                "type": "stake" if increase else "unstake",
+            }
+        )
+    return txns
 
 
 __all__ = [
