@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from numerpilot.report import report_column
 from numerpilot.scoring.eras import Eras
 from numerpilot.scoring.metrics import correlation_contribution, numerai_corr
 from numerpilot.scoring.scorecard import PayoutParams, References, score_columns
@@ -37,9 +38,13 @@ def test_without_meta_model_the_payout_uses_bmc() -> None:
     assert doc["per_era"]["0004"] == pytest.approx(corr[4, 1])
     assert doc["bmc_mean"] == pytest.approx(np.nanmean(bmc[:, 1]))
 
-    labels = [stat.label for stat in b.report_column().stats]
-    assert labels[:3] == ["CORR mean", "CORR Sharpe", "max drawdown"]
-    assert "FNC mean" not in labels
+    # TB200 is CORR on each era's 200 highest and lowest rows (all of a small era).
+    np.testing.assert_array_equal(b.tb200, numerai_corr(preds, s.target, eras, top_bottom=200)[:, 1])
+    assert doc["tb200_mean"] == pytest.approx(np.nanmean(b.tb200))
+
+    labels = [stat.label for stat in report_column(b).stats]
+    assert labels[:3] == ["CORR mean", "CORR Sharpe", "smart Sharpe"]
+    assert "FNC mean" not in labels and {"TB200 mean", "APY", "Calmar"} <= set(labels)
 
 
 def test_progress_is_reported_per_step() -> None:

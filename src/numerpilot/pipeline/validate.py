@@ -29,7 +29,7 @@ from numerpilot.errors import DataError
 from numerpilot.fsutil import write_text_atomic
 from numerpilot.models.store import VALIDATION_PREDICTIONS, read_manifest, resolve_model
 from numerpilot.scoring.eras import Eras, FloatArray
-from numerpilot.scoring.report import Report, render_report
+from numerpilot.report import Report, render_report, report_column
 from numerpilot.scoring.scorecard import (
     ColumnScores,
     PayoutParams,
@@ -411,7 +411,7 @@ def build_report(result: ValidationResult) -> Report:
     return Report(
         title=f"Validation: {', '.join(result.sources)}",
         facts=facts,
-        columns=[c.report_column() for c in result.columns],
+        columns=[report_column(c) for c in result.columns],
         notes=notes,
     )
 

@@ -1,1 +1,1 @@
-"""Pure scoring functions: Numerai's metrics per era, summaries, reports."""
+"""Pure scoring functions: Numerai's metrics per era and their summaries."""

@@ -2,7 +2,7 @@
 
 ``score_columns`` takes aligned arrays (predictions, target, reference columns such as the
 benchmark and the meta model, features) and returns one :class:`ColumnScores` per column:
-per-era CORR, MMC, BMC, FNC and max feature exposure, their summaries, the correlation with
+per-era CORR, TB200, MMC, BMC, FNC and max feature exposure, their summaries, the correlation with
 the reference columns and a payout simulation. The feature pass, the expensive part, runs
 once for all columns.
 """
@@ -19,8 +19,11 @@ from numpy.typing import ArrayLike, NDArray
 from numerpilot.scoring.eras import Eras, FloatArray
 from numerpilot.scoring.exposure import feature_exposures, feature_neutral_corr, max_abs
 from numerpilot.scoring.metrics import correlation_contribution, numerai_corr, rank_correlation
-from numerpilot.scoring.report import ReportColumn, Stat
 from numerpilot.scoring.summary import PayoutSimulation, ScoreSummary, simulate_payout, summarize
+
+# TB200: CORR of each era's 200 highest and 200 lowest predictions (what a fund trading only
+# the extremes would earn), as numerblox reports it.
+TB = 200
 
 StepProgress = Callable[[str, int, int], None]
 """Called with (step description, done, total) as a long step goes."""
@@ -61,11 +64,13 @@ class ColumnScores:
     bmc: FloatArray | None
     mmc: FloatArray | None
     fnc: FloatArray | None
+    tb200: FloatArray
     max_exposure: FloatArray
     corr_summary: ScoreSummary
     bmc_summary: ScoreSummary | None
     mmc_summary: ScoreSummary | None
     fnc_summary: ScoreSummary | None
+    tb200_summary: ScoreSummary
     corr_with_example: float
     corr_with_benchmarks: dict[str, float]
     payout: PayoutSimulation
@@ -86,6 +91,7 @@ class ColumnScores:
             "corr_mean": c.mean,
             "corr_std": c.std,
             "corr_sharpe": c.sharpe,
+            "corr_smart_sharpe": c.smart_sharpe,
             "max_drawdown": c.max_drawdown,
             "positive_eras": c.positive_eras,
             "corr_autocorrelation": c.autocorrelation,
@@ -98,6 +104,8 @@ class ColumnScores:
             "mmc_eras": m.eras if m else 0,
             "fnc_mean": f.mean if f else nan,
             "fnc_sharpe": f.sharpe if f else nan,
+            "tb200_mean": self.tb200_summary.mean,
+            "tb200_sharpe": self.tb200_summary.sharpe,
             "max_feature_exposure_mean": self.max_feature_exposure_mean,
             "max_feature_exposure_max": float(finite_fe.max()) if finite_fe.size else nan,
             "corr_with_example": self.corr_with_example,
@@ -111,49 +119,6 @@ class ColumnScores:
         if self.fnc is not None:
             out["per_era_fnc"] = _per_era(self.eras, self.fnc)
         return out
-
-    def report_column(self) -> ReportColumn:
-        """This column as the HTML report shows it."""
-        s = self.corr_summary
-        nan = float("nan")
-        mmc = self.mmc_summary.mean if self.mmc_summary else nan
-        bmc = self.bmc_summary.mean if self.bmc_summary else nan
-        stats = [
-            Stat("CORR mean", s.mean, "high", "Mean per-era numerai_corr"),
-            Stat("CORR Sharpe", s.sharpe, "high", "Mean / std of per-era CORR", digits=2),
-            Stat("max drawdown", s.max_drawdown, "low", "Largest fall of cumulative CORR"),
-            Stat("positive eras", s.positive_eras, "high", "Share of eras with CORR > 0", True),
-            Stat("MMC mean", mmc, "high", "Mean per-era MMC (eras with a meta model)"),
-            Stat("BMC mean", bmc, "high", "Mean per-era BMC"),
-        ]
-        if self.fnc_summary is not None:
-            stats.append(Stat("FNC mean", self.fnc_summary.mean, "high", "Feature-neutral CORR"))
-        stats += [
-            Stat(
-                "max FE",
-                self.max_feature_exposure_mean,
-                "low",
-                "Mean per-era max exposure",
-                digits=3,
-            ),
-            Stat(
-                "corr w/ example", self.corr_with_example, None, "Spearman, example preds", digits=3
-            ),
-            Stat("payout / era", self.payout.mean, "high", "Simulated mean payout per era", True),
-        ]
-        compared = dict(self.corr_with_benchmarks)
-        if np.isfinite(self.corr_with_example):
-            compared = {"example predictions": self.corr_with_example, **compared}
-        return ReportColumn(
-            name=self.name,
-            eras=self.eras,
-            corr=self.corr,
-            stats=stats,
-            mmc=self.mmc,
-            bmc=self.bmc,
-            max_exposure=self.max_exposure,
-            corr_with=compared,
-        )
 
 
 def _per_era(eras: Sequence[str], values: FloatArray) -> dict[str, float | None]:
@@ -196,6 +161,7 @@ def score_columns(
         return lambda done, total: progress(label, done, total)
 
     corr = numerai_corr(matrix, t, eras)
+    tb200 = numerai_corr(matrix, t, eras, top_bottom=TB)
     bmc = (
         None
         if refs.benchmark is None
@@ -235,11 +201,13 @@ def score_columns(
                 bmc=pick(bmc, j),
                 mmc=pick(mmc, j),
                 fnc=pick(fnc_scores, j),
+                tb200=tb200[:, j],
                 max_exposure=max_abs(exposures[:, j, :]),
                 corr_summary=summarize(corr[:, j]),
                 bmc_summary=None if bmc is None else summarize(bmc[:, j]),
                 mmc_summary=None if mmc is None else summarize(mmc[:, j]),
                 fnc_summary=None if fnc_scores is None else summarize(fnc_scores[:, j]),
+                tb200_summary=summarize(tb200[:, j]),
                 corr_with_example=(
                     float("nan") if with_example is None else _mean(with_example[:, j])
                 ),
@@ -258,6 +226,7 @@ def score_columns(
 
 
 __all__ = [
+    "TB",
     "ColumnScores",
     "PayoutParams",
     "References",

@@ -5,6 +5,7 @@ Eras scored NaN (no targets yet) are left out of every statistic.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -59,6 +60,55 @@ def autocorrelation(per_era: ArrayLike, lag: int = 1) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def smart_sharpe(per_era: ArrayLike) -> float:
+    """Sharpe (sample std, ddof 1) divided by the autocorrelation penalty of the series.
+
+    As numerblox and the Numerai forum define it: with lag-1 autocorrelation ``p`` (absolute)
+    over ``n`` eras, the penalty is ``sqrt(1 + 2 * sum((n - i) / n * p**i, i = 1..n-1))``, so
+    runs of good eras count for less than the same scores spread out.
+    """
+    values = _scores(per_era)
+    if values.size < 3 or np.ptp(values) == 0:
+        return float("nan")
+    rho = autocorrelation(values)
+    p = abs(rho) if math.isfinite(rho) else 0.0
+    n = values.size
+    i = np.arange(1, n)
+    penalty = math.sqrt(1.0 + 2.0 * float(np.sum((n - i) / n * p**i)))
+    return float(values.mean()) / (float(values.std(ddof=1)) * penalty)
+
+
+def apy(returns: ArrayLike, *, periods_per_year: int = 52, compounding_lag: int = 4) -> float:
+    """Annual percentage yield of per-round returns (shares of the stake), compounded.
+
+    As numerblox: ``prod(1 + r) ** ((periods_per_year - compounding_lag) / n) - 1``; the lag
+    is how many rounds pass before a payout joins the stake (a round resolves a month after
+    it opens). A fraction: 0.12 is 12 %. A stake wiped out is -1.
+    """
+    values = _scores(returns)
+    if values.size == 0:
+        return float("nan")
+    if periods_per_year <= compounding_lag:
+        raise DataError(
+            f"apy needs periods_per_year > compounding_lag, got {periods_per_year} "
+            f"and {compounding_lag}"
+        )
+    growth = float(np.prod(1.0 + values))
+    if growth <= 0:
+        return -1.0
+    return growth ** ((periods_per_year - compounding_lag) / values.size) - 1.0
+
+
+def calmar_ratio(
+    returns: ArrayLike, *, periods_per_year: int = 52, compounding_lag: int = 4
+) -> float:
+    """APY over the largest drawdown of the cumulative returns; NaN without a drawdown."""
+    worst = max_drawdown(returns)
+    if not math.isfinite(worst) or worst == 0:
+        return float("nan")
+    return apy(returns, periods_per_year=periods_per_year, compounding_lag=compounding_lag) / worst
+
+
 @dataclass(frozen=True)
 class ScoreSummary:
     """The usual statistics of one per-era score series."""
@@ -70,6 +120,7 @@ class ScoreSummary:
     positive_eras: float  # share of eras with a score above zero
     autocorrelation: float
     eras: int
+    smart_sharpe: float = float("nan")
 
     def as_dict(self) -> dict[str, float | int]:
         return asdict(self)
@@ -88,6 +139,7 @@ def summarize(per_era: ArrayLike) -> ScoreSummary:
         positive_eras=float((values > 0).mean()),
         autocorrelation=autocorrelation(values),
         eras=int(values.size),
+        smart_sharpe=smart_sharpe(values),
     )
 
 
@@ -109,6 +161,8 @@ class PayoutSimulation:
     best: float
     final_stake: float
     eras: int
+    apy: float = float("nan")  # weekly eras: 52 a year, a payout compounds 4 eras later
+    calmar: float = float("nan")
 
     def as_dict(self) -> dict[str, float | int]:
         return {k: v for k, v in asdict(self).items() if k != "per_era"}
@@ -156,16 +210,21 @@ def simulate_payout(
         best=float(paid.max()),
         final_stake=float(stake * np.prod(1.0 + paid)),
         eras=int(paid.size),
+        apy=apy(paid),
+        calmar=calmar_ratio(paid),
     )
 
 
 __all__ = [
     "PayoutSimulation",
     "ScoreSummary",
+    "apy",
     "autocorrelation",
+    "calmar_ratio",
     "drawdown",
     "max_drawdown",
     "sharpe",
     "simulate_payout",
+    "smart_sharpe",
     "summarize",
 ]

@@ -6,8 +6,8 @@ import re
 
 import numpy as np
 
-from numerpilot.scoring.report import Report, ReportColumn, Stat, render_report
-from numerpilot.scoring.svg import fmt, nice_ticks
+from numerpilot.report import Report, ReportColumn, Stat, render_report
+from numerpilot.report.charts import fmt, nice_ticks, tick_decimals
 
 ERAS = ["0575", "0576", "0577", "0578"]
 
@@ -46,7 +46,10 @@ def test_report_is_self_contained() -> None:
     html = page()
     assert html.startswith("<!doctype html>")
     assert "http://" not in html and "https://" not in html
-    assert "<script" not in html and "<link" not in html and "url(" not in html
+    # One inline script (the shared hover tips and toggles), nothing loaded from anywhere.
+    assert html.count("<script>") == 1 and "src=" not in html
+    assert "<link" not in html and "url(" not in html and "fetch(" in html  # refresh: off
+    assert "<body>" in html  # no data-refresh: a file never polls
     assert "model&lt;script&gt;" in html
 
 
@@ -64,7 +67,9 @@ def test_report_has_every_section() -> None:
     ):
         assert f"<h2>{title}" in html, title
     assert html.count("<svg") == 7  # 3 cumulative, drawdown, 2 bar charts, histogram
-    assert "era 0576: -0.01</title>" in html
+    assert 'data-tip="era 0576\nCORR -0.01"' in html
+    # Two bar charts of 3 scored eras each (the NaN era has no bar).
+    assert html.count('<rect x=') == 3 + 4
     assert "2 test era(s) are not scored." in html
 
 
@@ -86,3 +91,5 @@ def test_ticks_and_numbers() -> None:
     assert nice_ticks(-0.03, 0.05, 4) == [-0.04, -0.02, 0.0, 0.02, 0.04]
     assert fmt(float("nan")) == "–"
     assert fmt(0.012340) == "0.0123"
+    assert tick_decimals([-0.02, 0.0, 0.02]) == 2 and tick_decimals([0.0, 0.25, 0.5]) == 2
+    assert tick_decimals([0.0, 10.0, 20.0]) == 0

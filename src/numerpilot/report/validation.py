@@ -1,5 +1,5 @@
-"""The validation report: one self-contained HTML page (inline CSS and SVG, no scripts, no
-network) that shows several models side by side.
+"""The validation report: one self-contained HTML page (inline CSS, SVG and the shared hover
+script, no network) that shows several models side by side.
 
 Summary table first (what a participant compares), then the shape of the scores over time:
 cumulative CORR, MMC and BMC, drawdown, per-era bars, the feature-exposure distribution and
@@ -16,9 +16,20 @@ from typing import Literal
 
 import numpy as np
 
+from numerpilot.report.charts import (
+    Bars,
+    Series,
+    bar_chart,
+    color,
+    fmt,
+    histogram,
+    legend,
+    line_chart,
+)
+from numerpilot.report.style import page
 from numerpilot.scoring.eras import FloatArray
+from numerpilot.scoring.scorecard import ColumnScores
 from numerpilot.scoring.summary import drawdown
-from numerpilot.scoring.svg import Series, bar_chart, color, fmt, histogram, line_chart
 
 
 @dataclass(frozen=True)
@@ -55,45 +66,6 @@ class Report:
     notes: Sequence[str] = ()
 
 
-CSS = """
-:root { --ink:#1d2430; --muted:#5b6675; --line:#e3e7ee; --bg:#f7f8fa; --card:#fff; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink);
-  font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif; }
-main { max-width:960px; margin:0 auto; padding:28px 20px 60px; }
-h1 { font-size:24px; margin:0 0 6px; }
-h2 { font-size:17px; margin:0 0 4px; }
-p.lead { color:var(--muted); margin:0 0 14px; }
-.facts { display:flex; flex-wrap:wrap; gap:8px; margin:10px 0 6px; padding:0; list-style:none; }
-.facts li { background:var(--card); border:1px solid var(--line); border-radius:6px;
-  padding:4px 10px; font-size:13px; }
-.facts b { color:var(--muted); font-weight:500; margin-right:4px; }
-.note { font-size:13px; color:#7a4b00; background:#fff6e0; border:1px solid #f3dca5;
-  border-radius:6px; padding:6px 10px; margin:8px 0; }
-section { background:var(--card); border:1px solid var(--line); border-radius:10px;
-  padding:16px 18px; margin:18px 0; }
-section p.help { color:var(--muted); font-size:13px; margin:0 0 10px; }
-table { border-collapse:collapse; width:100%; font-size:13.5px; }
-th, td { padding:6px 7px; border-bottom:1px solid var(--line); text-align:right;
-  font-variant-numeric:tabular-nums; white-space:nowrap; }
-th { color:var(--muted); font-weight:600; font-size:12px; white-space:normal;
-  vertical-align:bottom; }
-th:first-child, td:first-child { text-align:left; white-space:normal; max-width:240px; }
-td.best { font-weight:700; }
-.swatch { display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:6px; }
-.legend { display:flex; flex-wrap:wrap; gap:14px; font-size:13px; margin:0 0 6px; }
-.scroll { overflow-x:auto; }
-svg { width:100%; height:auto; display:block; }
-svg .grid { stroke:#eef1f5; } svg .zero { stroke:#9aa3af; }
-svg text { font-size:11px; fill:var(--muted); }
-svg .ytick { text-anchor:end; } svg .xtick { text-anchor:middle; }
-svg .ylabel { text-anchor:middle; font-size:11.5px; }
-details { margin:10px 0; } summary { cursor:pointer; font-weight:600; font-size:14px; }
-dl { font-size:13px; color:var(--muted); margin:0; }
-dt { font-weight:600; color:var(--ink); margin-top:6px; }
-dd { margin:0 0 0 0; }
-"""
-
 GLOSSARY = (
     (
         "CORR",
@@ -107,6 +79,17 @@ GLOSSARY = (
         "to that model. Positive means the model adds something the other lacks.",
     ),
     ("Sharpe", "Mean over standard deviation of the per-era scores: consistency."),
+    (
+        "smart Sharpe",
+        "Sharpe divided by a penalty that grows with the autocorrelation of the per-era "
+        "scores: a model whose good eras come in runs is riskier than its Sharpe says.",
+    ),
+    ("TB200", "CORR on each era's 200 highest and 200 lowest predictions only."),
+    (
+        "APY / Calmar",
+        "The simulated payouts compounded over a year of weekly eras (a payout joins the "
+        "stake 4 eras later), and that yield divided by the payouts' max drawdown.",
+    ),
     ("Max drawdown", "Largest fall of the cumulative per-era score from an earlier peak."),
     (
         "Max feature exposure",
@@ -121,6 +104,54 @@ GLOSSARY = (
 )
 
 
+def report_column(c: ColumnScores) -> ReportColumn:
+    """A scored column as the report shows it."""
+    s = c.corr_summary
+    nan = float("nan")
+    mmc = c.mmc_summary.mean if c.mmc_summary else nan
+    bmc = c.bmc_summary.mean if c.bmc_summary else nan
+    stats = [
+        Stat("CORR mean", s.mean, "high", "Mean per-era numerai_corr"),
+        Stat("CORR Sharpe", s.sharpe, "high", "Mean / std of per-era CORR", digits=2),
+        Stat(
+            "smart Sharpe",
+            s.smart_sharpe,
+            "high",
+            "Sharpe penalised for autocorrelation (runs of good or bad eras)",
+            digits=2,
+        ),
+        Stat("max drawdown", s.max_drawdown, "low", "Largest fall of cumulative CORR"),
+        Stat("positive eras", s.positive_eras, "high", "Share of eras with CORR > 0", True),
+        Stat("TB200 mean", c.tb200_summary.mean, "high", "CORR of the top and bottom 200 rows"),
+        Stat("MMC mean", mmc, "high", "Mean per-era MMC (eras with a meta model)"),
+        Stat("BMC mean", bmc, "high", "Mean per-era BMC"),
+    ]
+    if c.fnc_summary is not None:
+        stats.append(Stat("FNC mean", c.fnc_summary.mean, "high", "Feature-neutral CORR"))
+    stats += [
+        Stat("max FE", c.max_feature_exposure_mean, "low", "Mean per-era max exposure", digits=3),
+        Stat("corr w/ example", c.corr_with_example, None, "Spearman, example preds", digits=3),
+        Stat("payout / era", c.payout.mean, "high", "Simulated mean payout per era", True),
+        Stat("APY", c.payout.apy, "high", "Simulated payouts compounded over a year", True),
+        Stat(
+            "Calmar", c.payout.calmar, "high", "APY / max drawdown of simulated payouts", digits=2
+        ),
+    ]
+    compared = dict(c.corr_with_benchmarks)
+    if np.isfinite(c.corr_with_example):
+        compared = {"example predictions": c.corr_with_example, **compared}
+    return ReportColumn(
+        name=c.name,
+        eras=c.eras,
+        corr=c.corr,
+        stats=stats,
+        mmc=c.mmc,
+        bmc=c.bmc,
+        max_exposure=c.max_exposure,
+        corr_with=compared,
+    )
+
+
 def _name(i: int, name: str) -> str:
     """A column name with its colour; long names may break after '/' or '_'."""
     breakable = escape(name).replace("/", "/<wbr>").replace("_", "_<wbr>")
@@ -128,11 +159,7 @@ def _name(i: int, name: str) -> str:
 
 
 def _legend(columns: Sequence[ReportColumn]) -> str:
-    items = "".join(
-        f'<span><i class="swatch" style="background:{color(i)}"></i>{escape(c.name)}</span>'
-        for i, c in enumerate(columns)
-    )
-    return f'<div class="legend">{items}</div>'
+    return legend([(f"c{i}", c.name, color(i)) for i, c in enumerate(columns)])
 
 
 def _cell(stat: Stat, best: bool) -> str:
@@ -171,7 +198,8 @@ def _cumulative(columns: Sequence[ReportColumn], pick: str, eras: list[str]) -> 
         if values is None or not np.isfinite(values).any():
             continue
         cumulative = np.where(np.isfinite(values), np.nancumsum(values), np.nan)
-        series.append(Series(c.name, [where[e] for e in c.eras], cumulative, color(i)))
+        positions = [where[e] for e in c.eras]
+        series.append(Series(c.name, positions, cumulative, color(i), f"c{i}", style=i))
     return series
 
 
@@ -181,7 +209,7 @@ def _drawdowns(columns: Sequence[ReportColumn], eras: list[str]) -> list[Series]
     for i, c in enumerate(columns):
         finite = np.isfinite(c.corr)
         positions = [where[e] for e, ok in zip(c.eras, finite, strict=True) if ok]
-        series.append(Series(c.name, positions, -drawdown(c.corr), color(i)))
+        series.append(Series(c.name, positions, -drawdown(c.corr), color(i), f"c{i}", style=i))
     return series
 
 
@@ -209,6 +237,11 @@ def _comparison_table(columns: Sequence[ReportColumn]) -> str:
     )
 
 
+def _era_bars(c: ReportColumn) -> str:
+    tips = [f"era {e}\nCORR {fmt(v)}" for e, v in zip(c.eras, c.corr, strict=True)]
+    return bar_chart([Bars("CORR", c.corr, color(0), tips)], list(c.eras), "CORR")
+
+
 def _section(title: str, help_text: str, body: str) -> str:
     return (
         f'<section><h2>{escape(title)}</h2><p class="help">{escape(help_text)}</p>{body}</section>'
@@ -221,7 +254,7 @@ def render_report(report: Report) -> str:
     eras = sorted({e for c in columns for e in c.eras})
     facts = "".join(f"<li><b>{escape(k)}</b>{escape(v)}</li>" for k, v in report.facts)
     notes = "".join(f'<p class="note">{escape(n)}</p>' for n in report.notes)
-    legend = _legend(columns)
+    chips = _legend(columns)
     parts = [
         f"<h1>{escape(report.title)}</h1>",
         '<p class="lead">Per-era validation scores computed as Numerai computes them.</p>',
@@ -243,7 +276,7 @@ def render_report(report: Report) -> str:
                 "Cumulative CORR",
                 "The sum of per-era CORR over validation eras: "
                 "steady upward slope is what a good model looks like.",
-                legend + line_chart(_cumulative(columns, "corr", eras), eras, "cumulative CORR"),
+                chips + line_chart(_cumulative(columns, "corr", eras), eras, "cumulative CORR"),
             )
         )
         for pick, title, text in (
@@ -257,18 +290,18 @@ def render_report(report: Report) -> str:
             series = _cumulative(columns, pick, eras)
             if series:
                 parts.append(
-                    _section(title, text, legend + line_chart(series, eras, title.lower()))
+                    _section(title, text, chips + line_chart(series, eras, title.lower()))
                 )
         parts.append(
             _section(
                 "Drawdown",
                 "How far cumulative CORR is below its previous peak.",
-                legend + line_chart(_drawdowns(columns, eras), eras, "drawdown", area=True),
+                chips + line_chart(_drawdowns(columns, eras), eras, "drawdown", area=True),
             )
         )
         bars = "".join(
             f"<details{' open' if i == 0 else ''}><summary>{escape(c.name)}</summary>"
-            f"{bar_chart(c.corr, list(c.eras), 'CORR')}</details>"
+            f"{_era_bars(c)}</details>"
             for i, c in enumerate(columns)
         )
         parts.append(
@@ -288,18 +321,13 @@ def render_report(report: Report) -> str:
                 _section(
                     "Max feature exposure",
                     "Distribution over eras of the largest |correlation| with any one feature.",
-                    legend + histogram(exposures, "max feature exposure"),
+                    chips + histogram(exposures, "max feature exposure"),
                 )
             )
         parts.append(_comparison_table(columns))
     glossary = "".join(f"<dt>{escape(t)}</dt><dd>{escape(d)}</dd>" for t, d in GLOSSARY)
     parts.append(f"<section><h2>What the numbers mean</h2><dl>{glossary}</dl></section>")
-    return (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(report.title)}</title><style>{CSS}</style></head>"
-        f"<body><main>{''.join(parts)}</main></body></html>\n"
-    )
+    return page(report.title, "".join(parts), narrow=True)
 
 
-__all__ = ["Report", "ReportColumn", "Stat", "render_report"]
+__all__ = ["Report", "ReportColumn", "Stat", "render_report", "report_column"]
