@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from numerpilot.agent.dashboard import EMPTY_MESSAGE, collect_status, render_dashboard, status
+from numerpilot.agent.dashboard import EMPTY_MESSAGE, collect_dashboard, status
+from numerpilot.report.dashboard import render_dashboard
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.policy import StakeDecision
 from numerpilot.cli import app
@@ -40,20 +41,24 @@ def _fill(ledger: Ledger, clock: SteppedClock) -> None:
 
 def test_the_dashboard_is_self_contained_and_escaped(ledger: Ledger, clock: SteppedClock) -> None:
     _fill(ledger, clock)
-    html = render_dashboard(collect_status(ledger, clock.now(), ["m1"]))
-    assert html.startswith("<!DOCTYPE html>")
-    for outside in ("<script", "<link", "src=", "href=", "@import", "url("):
+    html = render_dashboard(collect_dashboard(ledger, clock.now(), ["m1"]))
+    assert html.startswith("<!doctype html>")
+    for outside in ("<link", "src=", "href=", "@import", "url(", "http:", "https:"):
         assert outside not in html
+    assert html.count("<script>") == 1 and "data-refresh" not in html.split("<script>")[0]
     assert ODD_NAME not in html and "&lt;b&gt;m&amp;2&lt;/b&gt;" in html
-    assert html.count("<svg") == 2  # cumulative score and cumulative payout
-    lines = re.findall(r'<polyline [^>]*points="([^"]+)"', html)
-    assert len(lines) == 4 and all(len(p.split()) == 3 for p in lines)  # 2 models x 2 charts
-    assert "increase 1 (dry run)" in html
+    # Cumulative CORR, MMC and payout: one line of 3 rounds per model.
+    for chart in ("cum-corr", "cum-mmc", "cum-payout"):
+        svg = re.search(f'data-chart="{chart}">(.*?)</svg>', html, re.S)
+        assert svg is not None, chart
+        lines = re.findall(r'<polyline points="([^"]+)"', svg.group(1))
+        assert len(lines) == 2 and all(len(p.split()) == 3 for p in lines), chart
+    assert "increase 1.0000 NMR (dry run)" in html
     assert EMPTY_MESSAGE not in html
 
 
 def test_an_empty_ledger_gets_a_clear_message(ledger: Ledger, clock: SteppedClock) -> None:
-    html = render_dashboard(collect_status(ledger, clock.now()))
+    html = render_dashboard(collect_dashboard(ledger, clock.now(), []))
     assert EMPTY_MESSAGE in html and "<svg" not in html
 
 

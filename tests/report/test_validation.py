@@ -69,7 +69,7 @@ def test_report_has_every_section() -> None:
     assert html.count("<svg") == 7  # 3 cumulative, drawdown, 2 bar charts, histogram
     assert 'data-tip="era 0576\nCORR -0.01"' in html
     # Two bar charts of 3 scored eras each (the NaN era has no bar).
-    assert html.count('<rect x=') == 3 + 4
+    assert html.count("<rect x=") == 3 + 4
     assert "2 test era(s) are not scored." in html
 
 

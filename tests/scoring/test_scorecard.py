@@ -39,7 +39,9 @@ def test_without_meta_model_the_payout_uses_bmc() -> None:
     assert doc["bmc_mean"] == pytest.approx(np.nanmean(bmc[:, 1]))
 
     # TB200 is CORR on each era's 200 highest and lowest rows (all of a small era).
-    np.testing.assert_array_equal(b.tb200, numerai_corr(preds, s.target, eras, top_bottom=200)[:, 1])
+    np.testing.assert_array_equal(
+        b.tb200, numerai_corr(preds, s.target, eras, top_bottom=200)[:, 1]
+    )
     assert doc["tb200_mean"] == pytest.approx(np.nanmean(b.tb200))
 
     labels = [stat.label for stat in report_column(b).stats]

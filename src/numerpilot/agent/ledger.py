@@ -67,14 +67,20 @@ from numerpilot.errors import ConfigError, StorageError
 class Ledger:
     """The autopilot's state database. Open with ``Ledger(path, clock)`` or ``Ledger.open``."""
 
-    def __init__(self, path: Path | str, clock: Clock):
+    def __init__(self, path: Path | str, clock: Clock, *, read_only: bool = False):
+        """``read_only``: open an existing ledger through SQLite's read-only mode (the
+        dashboard), never creating or migrating it; every write method then fails."""
         self.path = path
+        self.read_only = read_only
         self._clock = clock
-        self._engine = make_engine(path)  # connects lazily
+        self._engine = make_engine(path, read_only=read_only)  # connects lazily
         try:
-            if path != MEMORY:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self._init_schema()
+            if read_only:
+                self._check_schema()
+            else:
+                if path != MEMORY:
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                self._init_schema()
         except (DatabaseError, OSError) as e:
             self._engine.dispose()
             detail = getattr(e, "orig", None) or e
@@ -93,7 +99,7 @@ class Ledger:
     def open(cls, settings: Settings, clock: Clock) -> Ledger:
         return cls(settings.ledger_path, clock)
 
-    def _init_schema(self) -> None:
+    def _check_schema(self) -> int:
         with self._engine.connect() as conn:
             found = int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
         if found > SCHEMA_VERSION:
@@ -101,6 +107,19 @@ class Ledger:
                 f"setting 'agent.ledger': {self.path} was written by a newer numerpilot "
                 f"(schema {found}, this one knows {SCHEMA_VERSION}); upgrade numerpilot"
             )
+        if 0 < found < SCHEMA_VERSION and self.read_only:
+            raise ConfigError(
+                f"setting 'agent.ledger': {self.path} has schema {found}; run any writing "
+                "command once (e.g. 'numerpilot status' after 'numerpilot run') to upgrade it"
+            )
+        return found
+
+    def _init_schema(self) -> None:
+        found = self._check_schema()
+        if found == 1:
+            # Schema 2 adds the percentile of each score; older rows keep it empty.
+            with self._engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE scores ADD COLUMN percentile FLOAT")
         Base.metadata.create_all(self._engine)
         if found < SCHEMA_VERSION:
             with self._engine.begin() as conn:
@@ -366,6 +385,7 @@ class Ledger:
         corr: float | None = None,
         mmc: float | None = None,
         payout: Decimal | None = None,
+        percentile: float | None = None,
     ) -> None:
         """Insert or update the scores of one scoring day of a round (pulling twice is safe)."""
         values = {
@@ -373,6 +393,7 @@ class Ledger:
             "corr": corr,
             "mmc": mmc,
             "payout": payout,
+            "percentile": percentile,
             "recorded_at": self._now(),
         }
         statement = sqlite_insert(ScoreRow).values(

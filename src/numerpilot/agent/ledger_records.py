@@ -69,6 +69,7 @@ class Score:
     mmc: float | None
     payout: Decimal | None
     recorded_at: datetime
+    percentile: float | None = None
 
 
 @dataclass(frozen=True)

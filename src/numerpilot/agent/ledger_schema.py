@@ -32,7 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
 # Bumped whenever a table changes; a ledger written by a newer numerpilot is refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: scores.percentile
 MEMORY = ":memory:"
 # Execution option that makes a transaction take SQLite's write lock at BEGIN.
 WRITE_OPTION = "numerpilot_write"
@@ -153,6 +153,7 @@ class ScoreRow(Base):
     mmc: Mapped[float | None]
     payout: Mapped[Decimal | None]
     recorded_at: Mapped[datetime]
+    percentile: Mapped[float | None]  # of CORR among all models, 0..1
 
 
 class StakeActionRow(Base):
@@ -210,8 +211,15 @@ def json_safe(value: dict[str, Any]) -> dict[str, Any]:
     return loaded
 
 
-def make_engine(target: Path | str) -> Engine:
-    if target == MEMORY:
+def make_engine(target: Path | str, *, read_only: bool = False) -> Engine:
+    if read_only:
+        # SQLite itself refuses every write (mode=ro): looking can never change the ledger.
+        engine = create_engine(
+            f"sqlite:///file:{Path(target).resolve()}?mode=ro&uri=true",
+            connect_args={"timeout": 30, "check_same_thread": False},
+            json_serializer=_json,
+        )
+    elif target == MEMORY:
         # One shared connection: every connection to "sqlite://" would be a new, empty database.
         engine = create_engine(
             "sqlite://",
@@ -231,7 +239,8 @@ def make_engine(target: Path | str) -> Engine:
         # The driver's own transaction handling is off; SQLAlchemy's "begin" (below) emits BEGIN.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON"):
+        pragmas = ("query_only=ON",) if read_only else ("journal_mode=WAL", "synchronous=FULL")
+        for pragma in (*pragmas, "foreign_keys=ON"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 

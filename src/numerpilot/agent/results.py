@@ -44,12 +44,13 @@ class ResultsSource(Protocol):
 def _changed(p: RoundPerformance, known: Score | None) -> bool:
     if known is None:
         return True
-    return (known.day, known.resolved, known.corr, known.mmc, known.payout) != (
+    return (known.day, known.resolved, known.corr, known.mmc, known.payout, known.percentile) != (
         p.day,
         p.resolved,
         p.corr,
         p.mmc,
         p.payout,
+        p.percentile,
     )
 
 
@@ -70,6 +71,7 @@ def record_performances(
             corr=p.corr,
             mmc=p.mmc,
             payout=p.payout,
+            percentile=p.percentile,
         )
         written += 1
         if p.resolved:

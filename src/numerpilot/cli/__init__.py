@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from numerpilot import __version__
 from numerpilot.cli import agent as agent_commands
+from numerpilot.cli import dashboard as dashboard_commands
 from numerpilot.cli import data as data_commands
 from numerpilot.cli import models as models_commands
 from numerpilot.cli import project as project_commands
@@ -69,6 +70,7 @@ for module in (
     project_commands,
     data_commands,
     agent_commands,
+    dashboard_commands,
     sim_commands,
     validate_commands,
     models_commands,

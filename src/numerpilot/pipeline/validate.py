@@ -28,8 +28,8 @@ from numerpilot.data.schema import MAIN_TARGET, META_MODEL_COLUMN, PREDICTION_CO
 from numerpilot.errors import DataError
 from numerpilot.fsutil import write_text_atomic
 from numerpilot.models.store import VALIDATION_PREDICTIONS, read_manifest, resolve_model
-from numerpilot.scoring.eras import Eras, FloatArray
 from numerpilot.report import Report, render_report, report_column
+from numerpilot.scoring.eras import Eras, FloatArray
 from numerpilot.scoring.scorecard import (
     ColumnScores,
     PayoutParams,

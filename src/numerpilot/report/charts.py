@@ -200,7 +200,9 @@ def svg(body: Sequence[str], height: int, label: str, chart: str = "") -> str:
 
 
 def empty_chart(message: str, chart: str = "") -> str:
-    return svg([f'<text x="{LEFT}" y="34" class="empty">{escape(message)}</text>'], 56, message, chart)
+    return svg(
+        [f'<text x="{LEFT}" y="34" class="empty">{escape(message)}</text>'], 56, message, chart
+    )
 
 
 def _bounds(arrays: Sequence[FloatArray], include_zero: bool = True) -> tuple[float, float]:
@@ -221,10 +223,12 @@ def _marker(shape: int, x: float, y: float, fill: str, tip: str, model: str) -> 
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.6" {attrs}/>'
     if kind == 1:
         return f'<rect x="{x - 3.4:.1f}" y="{y - 3.4:.1f}" width="6.8" height="6.8" {attrs}/>'
-    if kind == 2:
-        points = f"{x:.1f},{y - 4.4:.1f} {x + 4.2:.1f},{y + 3.2:.1f} {x - 4.2:.1f},{y + 3.2:.1f}"
-    else:
-        points = f"{x:.1f},{y - 4.6:.1f} {x + 4.2:.1f},{y:.1f} {x:.1f},{y + 4.6:.1f} {x - 4.2:.1f},{y:.1f}"
+    corners = (
+        ((0, -4.4), (4.2, 3.2), (-4.2, 3.2))
+        if kind == 2
+        else ((0, -4.6), (4.2, 0), (0, 4.6), (-4.2, 0))
+    )
+    points = " ".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in corners)
     return f'<polygon points="{points}" {attrs}/>'
 
 

@@ -109,11 +109,12 @@ SCRIPT = """
   function two(n) { return (n < 10 ? '0' : '') + n; }
   function tick() {
     document.querySelectorAll('[data-close]').forEach(function (el) {
-      var left = Math.max(0, Math.round(+el.getAttribute('data-close') - (Date.now() - loaded) / 1000));
+      var since = (Date.now() - loaded) / 1000;
+      var left = Math.max(0, Math.round(+el.getAttribute('data-close') - since));
       var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600),
           m = Math.floor(left % 3600 / 60), s = left % 60;
-      el.textContent = left === 0 ? 'closed' :
-        (d ? d + ' d ' + two(h) + ' h ' + two(m) + ' min' : h + ' h ' + two(m) + ' min ' + two(s) + ' s');
+      el.textContent = left === 0 ? 'closed' : d ? d + ' d ' + two(h) + ' h ' + two(m) + ' min'
+        : h + ' h ' + two(m) + ' min ' + two(s) + ' s';
     });
   }
   tick(); setInterval(tick, 1000);
@@ -139,7 +140,7 @@ def page(title: str, body: str, *, refresh_seconds: int = 0, narrow: bool = Fals
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head>"
-        f'<body{refresh}><main{" class=narrow" if narrow else ""}>{body}</main>'
+        f"<body{refresh}><main{' class=narrow' if narrow else ''}>{body}</main>"
         f"<script>{SCRIPT}</script></body></html>\n"
     )
 

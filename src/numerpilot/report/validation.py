@@ -289,9 +289,7 @@ def render_report(report: Report) -> str:
         ):
             series = _cumulative(columns, pick, eras)
             if series:
-                parts.append(
-                    _section(title, text, chips + line_chart(series, eras, title.lower()))
-                )
+                parts.append(_section(title, text, chips + line_chart(series, eras, title.lower())))
         parts.append(
             _section(
                 "Drawdown",

@@ -26,7 +26,7 @@ PERFORMANCES_QUERY = """
         roundResolved
         atRisk
         payoutMultipliers { displayName multiplier }
-        submissionScores { date day displayName value payoutPending payoutSettled }
+        submissionScores { date day displayName value percentile payoutPending payoutSettled }
       }
     }
 """
@@ -47,6 +47,7 @@ class RoundPerformance:
     multipliers: Mapping[str, float] = field(default_factory=dict)
     at_risk: Decimal | None = None
     payout: Decimal | None = None  # settled once resolved, else pending
+    percentiles: Mapping[str, float] = field(default_factory=dict)  # display name -> 0..1
 
     @property
     def corr(self) -> float | None:
@@ -55,6 +56,11 @@ class RoundPerformance:
     @property
     def mmc(self) -> float | None:
         return _first(self.scores, MMC_NAMES)
+
+    @property
+    def percentile(self) -> float | None:
+        """Where the round's CORR ranks among all models (0..1), if the API says."""
+        return _first(self.percentiles, CORR_NAMES)
 
     @property
     def payout_score(self) -> float | None:
@@ -103,6 +109,7 @@ def parse_performance(raw: Mapping[str, Any]) -> RoundPerformance:
     day = max((int(r.get("day") or 0) for r in rows), default=0)
     latest = [r for r in rows if int(r.get("day") or 0) == day]
     scores: dict[str, float] = {}
+    percentiles: dict[str, float] = {}
     settled: list[Decimal] = []
     pending: list[Decimal] = []
     for r in latest:
@@ -111,6 +118,9 @@ def parse_performance(raw: Mapping[str, Any]) -> RoundPerformance:
         value = _float(r.get("value"), f"round {number} score {r.get('displayName')}")
         if isinstance(r.get("displayName"), str) and value is not None:
             scores[r["displayName"]] = value
+            rank = _float(r.get("percentile"), f"round {number} percentile")
+            if rank is not None:
+                percentiles[r["displayName"]] = rank
         # Every score row of a day repeats the round's payout.
         for key, found in (("payoutSettled", settled), ("payoutPending", pending)):
             amount = _decimal(r.get(key), f"round {number} {key}")
@@ -130,6 +140,7 @@ def parse_performance(raw: Mapping[str, Any]) -> RoundPerformance:
         multipliers=multipliers,
         at_risk=_decimal(raw.get("atRisk"), f"round {number} atRisk"),
         payout=payout,
+        percentiles=percentiles,
     )
 
 
