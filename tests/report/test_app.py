@@ -70,6 +70,7 @@ def test_the_server_serves_and_never_writes_the_ledger(served: Served) -> None:
     with pytest.raises(urllib.error.HTTPError) as missing:
         _get(served.url + "reports/../numerpilot.toml")
     assert missing.value.code == 404
+    missing.value.close()
     assert _fingerprint(ledger) == before
     if wal_before is None:
         # SQLite may open an empty write-ahead log beside a WAL database it reads, no more.
