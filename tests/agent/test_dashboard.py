@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 from numerpilot.agent.dashboard import EMPTY_MESSAGE, collect_dashboard, status
-from numerpilot.report.dashboard import render_dashboard
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.policy import StakeDecision
 from numerpilot.cli import app
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
+from numerpilot.report.dashboard import render_dashboard
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import uvicorn
@@ -15,7 +14,7 @@ from numerpilot.agent.dashboard import load_dashboard
 from numerpilot.agent.ledger import Ledger
 from numerpilot.clock import SteppedClock
 from numerpilot.config import Settings, load_settings
-from numerpilot.report.app import REPORTS_PREFIX, bind, create_app
+from numerpilot.report.app import REFRESH_SECONDS, REPORTS_PREFIX, bind, create_app
 from tests.report.month import MODELS, START, Month, fill_month
 
 PROJECT_TOML = "".join(f'[[tournament.models]]\nname = "{m}"\n' for m in MODELS)
@@ -49,15 +48,15 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 
 @pytest.fixture(scope="module")
-def served(project: Project) -> Iterator[Served]:
+def served(project: Project, request: pytest.FixtureRequest) -> Iterator[Served]:
+    """The app on a free loopback port; a test module may set ``REFRESH_SECONDS``."""
     app = create_app(
         lambda: load_dashboard(project.settings, project.clock, link_prefix=REPORTS_PREFIX),
         project.settings.reports_path,
+        refresh_seconds=getattr(request.module, "REFRESH_SECONDS", REFRESH_SECONDS),
     )
     sock = bind("127.0.0.1", 0)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     ready = threading.Event()

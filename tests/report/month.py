@@ -119,7 +119,7 @@ def fill_month(ledger: Ledger, clock: SteppedClock, days: int = 30, seed: int = 
                     stake,
                     after,
                     number - 5,
-                    f"payout score over recent rounds is {'up' if action == 'increase' else 'down'}",
+                    f"payout score of recent rounds is {'up' if action == 'increase' else 'down'}",
                     True,
                     0.0,
                 )

@@ -72,7 +72,13 @@ def create_app(
         html = render_dashboard(load(), refresh_seconds=refresh_seconds)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
-    routes: list[Route | Mount] = [Route("/", index, methods=["GET"])]
+    def no_icon(request: Request) -> Response:
+        return Response(status_code=204)  # browsers ask; a 404 would be a console error
+
+    routes: list[Route | Mount] = [
+        Route("/", index, methods=["GET"]),
+        Route("/favicon.ico", no_icon, methods=["GET"]),
+    ]
     # check_dir=False: the folder may appear later (the first validate run creates it).
     routes.append(
         Mount(

@@ -155,7 +155,9 @@ class Frame:
         ticks = nice_ticks(self.low, self.high, count)
         self.ticks = [t for t in ticks if self.low - 1e-12 <= t <= self.high + 1e-12]
         self.n_x = max(n_x, 1)
-        self.slots = slots  # bars: n_x slots of equal width instead of n_x points
+        # Slots: n_x columns of equal width, each value at a column's centre (every chart of
+        # rounds, so that a round sits at the same x in all); else points edge to edge.
+        self.slots = slots
 
     def x(self, position: float) -> float:
         if self.slots:
@@ -180,7 +182,7 @@ class Frame:
             )
         for pos in spaced_positions(x_labels, self.plot_w):
             parts.append(
-                f'<text x="{self.x(pos):.1f}" y="{self.height - BOTTOM + 16}" '
+                f'<text x="{self.x(pos):.1f}" y="{self.height - BOTTOM + 18}" '
                 f'class="xtick">{escape(str(x_labels[pos]))}</text>'
             )
         middle = TOP + self.plot_h / 2
@@ -246,7 +248,7 @@ def line_chart(
     """Lines over x positions (NaN values break a line); ``area`` fills down to zero,
     ``step`` holds each value until the next point (a stake between decisions)."""
     low, high = bounds or _bounds([s.values for s in series])
-    frame = Frame(len(x_labels), low, high)
+    frame = Frame(len(x_labels), low, high, slots=True)
     body = frame.axes(x_labels, y_label, percent=percent)
     count = len(series)
     for k, s in enumerate(series):
@@ -341,7 +343,7 @@ def timeline(
             )
     for pos in spaced_positions(x_labels, plot_w):
         body.append(
-            f'<text x="{LEFT + (pos + 0.5) * slot:.1f}" y="{height - BOTTOM + 16}" '
+            f'<text x="{LEFT + (pos + 0.5) * slot:.1f}" y="{height - BOTTOM + 18}" '
             f'class="xtick">{escape(str(x_labels[pos]))}</text>'
         )
     return svg(body, height, "submission timeline", chart)
@@ -380,7 +382,7 @@ def histogram(
     for value in ticks:
         x = frame.x((value - low) / (high - low) * bins)
         body.append(
-            f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" class="xtick">{value:.{digits}f}</text>'
+            f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18}" class="xtick">{value:.{digits}f}</text>'
         )
     return svg(body, HEIGHT + 14, x_label).replace(
         "</svg>",
