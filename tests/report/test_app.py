@@ -84,7 +84,7 @@ def test_a_read_only_ledger_refuses_writes(project: Project) -> None:
     before = _fingerprint(path)
     with Ledger(path, project.clock, read_only=True) as ledger:
         assert ledger.rounds()
-        with pytest.raises(OperationalError, match="readonly|read-only|read only"):
+        with pytest.raises(OperationalError, match="readonly database"):
             ledger.heartbeat("dashboard")
     assert _fingerprint(path) == before
 
