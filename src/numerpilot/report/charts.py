@@ -101,7 +101,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     ticks = []
     value = first
     while value <= high + step * 1e-9:
-        ticks.append(round(value, 12))
+        ticks.append(round(value, 12) + 0.0)  # + 0.0: -0.0 prints as "-0.00"
         value += step
     return ticks
 

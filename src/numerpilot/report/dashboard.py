@@ -204,7 +204,7 @@ def _kpis(m: ModelView) -> str:
         ("mean MMC", score(mean(mmc))),
         ("Sharpe (CORR)", ratio(sharpe(corr))),
         ("smart Sharpe", ratio(smart_sharpe(corr))),
-        ("max drawdown", score(max_drawdown(corr)) if np.isfinite(corr).any() else "–"),
+        ("max drawdown", f"{max_drawdown(corr):.4f}" if np.isfinite(corr).any() else "–"),
         ("payout NMR", nmr(sum(paid, Decimal(0)))),
         ("stake NMR", nmr(stake)),
         ("confirmed / missed", f"{counts['confirmed'] + counts['fallback']} / {counts['missed']}"),
