@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Literal
 
 import numpy as np
 
@@ -109,7 +110,9 @@ def fill_month(ledger: Ledger, clock: SteppedClock, days: int = 30, seed: int = 
                     month.scored[model].append(past)
         if len(month.rounds) % 5 == 0:  # a stake decision every week of rounds
             change = Decimal("0.5") if len(month.rounds) % 10 else Decimal("0.25")
-            action = "increase" if len(month.rounds) % 10 else "decrease"
+            action: Literal["increase", "decrease"] = (
+                "increase" if len(month.rounds) % 10 else "decrease"
+            )
             after = stake + change if action == "increase" else stake - change
             for model in MODELS:
                 decision = StakeDecision(
