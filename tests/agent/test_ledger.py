@@ -316,6 +316,27 @@ def test_a_ledger_from_a_newer_numerpilot_is_refused(
         Ledger(ledger_path, clock)
 
 
+def test_a_schema_1_ledger_gains_the_percentile_column(
+    ledger_path: Path, clock: SteppedClock
+) -> None:
+    with Ledger(ledger_path, clock) as first:
+        first.record_score(1000, "m1", day=3, corr=0.1)
+    con = sqlite3.connect(ledger_path)  # back to schema 1: no percentile column
+    con.execute("ALTER TABLE scores DROP COLUMN percentile")
+    con.execute("PRAGMA user_version = 1")
+    con.close()
+    with pytest.raises(ConfigError, match="schema 1"):
+        Ledger(ledger_path, clock, read_only=True)  # looking never migrates
+    with Ledger(ledger_path, clock) as upgraded:
+        (old,) = upgraded.scores()
+        assert (old.corr, old.percentile) == (0.1, None)
+        upgraded.record_score(1000, "m1", day=4, corr=0.2, percentile=0.75)
+        assert upgraded.scores()[0].percentile == 0.75
+    con = sqlite3.connect(ledger_path)
+    assert con.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+    con.close()
+
+
 def test_unique_score_rows_are_enforced(ledger_path: Path, ledger: Ledger) -> None:
     ledger.record_score(1000, "m1", day=1, corr=0.1)
     con = sqlite3.connect(ledger_path)

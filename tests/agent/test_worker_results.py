@@ -75,6 +75,16 @@ def test_only_changed_scores_are_written_and_resolution_is_marked(ledger: Ledger
     assert ledger.round(1).resolved  # type: ignore[union-attr]
 
 
+def test_a_new_percentile_is_written(ledger: Ledger):
+    ledger.record_round(1, START, START)
+    ranked = RoundPerformance(1, 3, False, {"v2_corr20": 0.01}, percentiles={"v2_corr20": 0.8})
+    assert ranked.percentile == 0.8
+    assert record_performances(ledger, "m", [RoundPerformance(1, 3, False, {"v2_corr20": 0.01})])
+    assert ledger.scores("m")[0].percentile is None
+    assert record_performances(ledger, "m", [ranked]) == 1  # only the percentile changed
+    assert ledger.scores("m")[0].percentile == 0.8
+
+
 def test_dry_run_builds_a_virtual_stake_and_sends_nothing(
     ledger: Ledger, world: FakeWorld, notifier: Notifier, tmp_path: Path, log_file: Path
 ):

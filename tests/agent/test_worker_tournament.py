@@ -75,6 +75,7 @@ def test_scores_and_payouts_of_a_staked_model(
     (p,) = [p for p in perfs if p.round_number == staked_round.number]
     assert p.resolved and p.day == 20 and p.at_risk == Decimal("1.5")
     assert p.corr is not None and p.mmc is not None and p.payout is not None
+    assert p.percentile is not None and 0 < p.percentile <= 1  # the API's rank of CORR
     assert set(p.multipliers) == {"v2_corr20", "mmc"}
     expected = p.multipliers["v2_corr20"] * p.corr + p.multipliers["mmc"] * p.mmc
     assert p.payout_score == pytest.approx(expected)

@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 
 from numerpilot.scoring.summary import (
+    apy,
     autocorrelation,
+    calmar_ratio,
     drawdown,
     max_drawdown,
     sharpe,
     simulate_payout,
+    smart_sharpe,
     summarize,
 )
 
@@ -73,3 +76,27 @@ def test_payout_without_contribution_uses_corr_alone() -> None:
     sim = simulate_payout([0.04, 0.2], corr_multiplier=1.0, mmc_multiplier=3.0, stake=10)
     assert sim.per_era.tolist() == pytest.approx([0.04, 0.05])
     assert sim.final_stake == pytest.approx(10 * 1.04 * 1.05)
+
+
+def test_smart_sharpe_penalises_autocorrelation() -> None:
+    # [2, 0, 2, 0]: mean 1, sample std sqrt(4/3), lag-1 autocorrelation -1, so the penalty is
+    # sqrt(1 + 2 * (3/4 + 2/4 + 1/4)) = 2.
+    assert smart_sharpe([2.0, 0.0, 2.0, 0.0]) == pytest.approx(1 / (math.sqrt(4 / 3) * 2))
+    assert math.isnan(smart_sharpe([0.1, 0.1, 0.1])) and math.isnan(smart_sharpe([0.1, 0.2]))
+    assert summarize([2.0, 0.0, 2.0, 0.0]).smart_sharpe == pytest.approx(0.4330127)
+
+
+def test_apy_compounds_over_a_year_of_eras() -> None:
+    # Two eras of +1 %: growth 1.01**2, raised to (52 - 4) / 2 = 24.
+    assert apy([0.01, 0.01]) == pytest.approx(1.01**48 - 1)
+    assert apy([0.01, np.nan, 0.01], periods_per_year=6, compounding_lag=0) == pytest.approx(
+        1.01**6 - 1
+    )
+    assert apy([0.5, -1.0]) == -1.0  # the stake is gone
+    assert math.isnan(apy([]))
+
+
+def test_calmar_is_apy_over_the_max_drawdown() -> None:
+    returns = [0.02, -0.01, 0.01]  # cumulative 0.02, 0.01, 0.02: drawdown 0.01
+    assert calmar_ratio(returns) == pytest.approx(apy(returns) / 0.01)
+    assert math.isnan(calmar_ratio([0.01, 0.02]))  # never fell
