@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from starlette.testclient import TestClient
 
 from numerpilot.agent.dashboard import load_dashboard
 from numerpilot.agent.ledger import Ledger
 from numerpilot.config import load_settings
 from numerpilot.errors import ConfigError, ExitCode
-from numerpilot.report.app import bind, check_host, is_loopback
+from numerpilot.report.app import bind, check_host, create_app, is_loopback
 from tests.cli_run import run
 from tests.report.conftest import Project, Served
 
@@ -93,3 +94,11 @@ def test_a_missing_ledger_is_not_created(tmp_path: Path, project: Project) -> No
     settings = load_settings(tmp_path)
     view = load_dashboard(settings, project.clock)
     assert view.empty and not settings.ledger_path.exists()
+
+
+def test_without_a_reports_folder_reports_are_not_found(tmp_path: Path, project: Project) -> None:
+    app = create_app(lambda: load_dashboard(project.settings, project.clock), tmp_path / "none")
+    with TestClient(app) as client:
+        assert client.get("/reports/validate-x.html").status_code == 404
+        assert client.get("/favicon.ico").status_code == 204
+        assert client.get("/").status_code == 200

@@ -81,11 +81,15 @@ def test_reports_are_linked(project: Project) -> None:
     assert 'href="validate-demo.html"' in html and "experiments/" not in html
     experiments.mkdir()
     (experiments / "index.html").write_text("<p>trials</p>", encoding="utf-8")
+    one = project.settings.reports_path / "experiment-lr.html"
+    one.write_text("<p>an experiment</p>", encoding="utf-8")
     try:
         html = render_dashboard(load_dashboard(project.settings, project.clock, link_prefix="/r/"))
         assert 'href="/r/validate-demo.html"' in html
+        assert 'href="/r/experiment-lr.html">experiment: lr<' in html
         assert 'href="/r/experiments/index.html"' in html
     finally:
+        one.unlink()
         (experiments / "index.html").unlink()
         experiments.rmdir()
 

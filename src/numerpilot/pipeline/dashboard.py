@@ -78,13 +78,14 @@ class HeartbeatLike(Protocol):
 
 
 def report_links(reports: Path, prefix: str = "") -> list[Link]:
-    """The validation reports and the experiments' report folder found in ``reports``."""
+    """The validation and experiment reports found in ``reports`` (``validate-NAME.html``,
+    ``experiment-NAME.html``), and an experiments folder's index page if there is one."""
     links = []
     if reports.is_dir():
-        for path in sorted(reports.glob("validate-*.html")):
-            links.append(
-                Link(f"validation: {path.stem.removeprefix('validate-')}", prefix + path.name)
-            )
+        for kind, label in (("validate", "validation"), ("experiment", "experiment")):
+            for path in sorted(reports.glob(f"{kind}-*.html")):
+                name = path.stem.removeprefix(f"{kind}-")
+                links.append(Link(f"{label}: {name}", prefix + path.name))
         index = reports / EXPERIMENTS_DIR / "index.html"
         if index.is_file():
             links.append(Link("experiments", f"{prefix}{EXPERIMENTS_DIR}/index.html"))

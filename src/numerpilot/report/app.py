@@ -15,9 +15,10 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from numerpilot.errors import ConfigError
 from numerpilot.report.dashboard import render_dashboard
@@ -80,13 +81,15 @@ def create_app(
         Route("/favicon.ico", no_icon, methods=["GET"]),
     ]
     # check_dir=False: the folder may appear later (the first validate run creates it).
-    routes.append(
-        Mount(
-            REPORTS_PREFIX.rstrip("/"),
-            app=StaticFiles(directory=reports, check_dir=False),
-            name="reports",
-        )
-    )
+    files = StaticFiles(directory=reports, check_dir=False)
+
+    async def report_files(scope: Scope, receive: Receive, send: Send) -> None:
+        if not reports.is_dir():
+            await PlainTextResponse("no reports yet", status_code=404)(scope, receive, send)
+            return
+        await files(scope, receive, send)
+
+    routes.append(Mount(REPORTS_PREFIX.rstrip("/"), app=report_files, name="reports"))
     return Starlette(routes=routes)
 
 
