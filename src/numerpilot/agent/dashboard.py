@@ -16,8 +16,7 @@ from numerpilot.config import Settings
 from numerpilot.fsutil import write_text_atomic
 from numerpilot.pipeline.dashboard import build_dashboard, report_links
 from numerpilot.pipeline.status import StatusReport, build_status
-from numerpilot.report.dashboard import EMPTY_MESSAGE, render_dashboard
-from numerpilot.report.dashboard_view import DashboardView, Link
+from numerpilot.report import EMPTY_MESSAGE, DashboardView, Link, render_dashboard
 
 DASHBOARD_FILE = "dashboard.html"
 

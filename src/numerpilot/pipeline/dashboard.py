@@ -20,14 +20,7 @@ from numerpilot.pipeline.status import (
     SubmissionLike,
     build_status,
 )
-from numerpilot.report.dashboard_view import (
-    CurrentRound,
-    DashboardView,
-    Link,
-    ModelView,
-    RoundView,
-    StakeView,
-)
+from numerpilot.report import CurrentRound, DashboardView, Link, ModelView, RoundView, StakeView
 
 EXPERIMENTS_DIR = "experiments"  # research/ writes its report folder here, under reports/
 MAX_ROUNDS = 120  # the per-round charts show at most this many recent rounds

@@ -1,8 +1,8 @@
 """``numerpilot status``: what the autopilot has done, summarised from the ledger's records.
 
 Pure: it receives the records (anything shaped like the ledger's, see the protocols below) and
-the current time, and returns a ``StatusReport``; reading the ledger and drawing the dashboard
-happen in ``agent``. A round counts as missed for a model when it has closed without a
+the current time, and returns a ``StatusReport``; reading the ledger happens in ``agent``,
+drawing the dashboard in ``report`` (its content comes from ``pipeline.dashboard``). A round counts as missed for a model when it has closed without a
 confirmed submission of that model.
 """
 
