@@ -140,8 +140,9 @@ def test_report_is_written_self_contained(example_result: ValidationResult) -> N
     path = example_result.report_path
     assert path is not None and path.name == "validate-validation_example_preds.html"
     html = path.read_text(encoding="utf-8")
-    assert "http://" not in html and "https://" not in html and "<script" not in html
-    assert "Cumulative MMC" in html and "FNC mean" in html
+    assert "http://" not in html and "https://" not in html and "src=" not in html
+    assert html.count("<script>") == 1  # the shared inline script: hover tips and toggles
+    assert "Cumulative MMC" in html and "FNC mean" in html and "TB200 mean" in html
     assert "test era(s)" in html
 
 
