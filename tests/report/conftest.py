@@ -17,7 +17,11 @@ from numerpilot.config import Settings, load_settings
 from numerpilot.report.app import REFRESH_SECONDS, REPORTS_PREFIX, bind, create_app
 from tests.report.month import MODELS, START, Month, fill_month
 
-PROJECT_TOML = "".join(f'[[tournament.models]]\nname = "{m}"\n' for m in MODELS)
+# demo_upload as the demo has it: Numerai runs its uploaded pickle.
+PROJECT_TOML = (
+    f'[[tournament.models]]\nname = "{MODELS[0]}"\n'
+    f'[[tournament.models]]\nname = "{MODELS[1]}"\nmode = "upload"\n'
+)
 
 
 @dataclass(frozen=True)

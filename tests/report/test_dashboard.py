@@ -72,7 +72,12 @@ def test_current_round_and_next_step(project: Project) -> None:
     html = render_dashboard(view)
     left = (view.current.close_time - project.month.end).total_seconds()
     assert f'data-close="{left:.0f}"' in html
-    assert f"will submit to round {view.current.number} before it closes" in html
+    csv, upload = view.models
+    assert csv.next_action.startswith(f"will submit to round {view.current.number} before it")
+    assert upload.next_action.startswith(
+        f"Numerai runs the uploaded model in round {view.current.number}"
+    )
+    assert csv.next_action in html
 
 
 def test_reports_are_linked(project: Project) -> None:

@@ -5,7 +5,7 @@ fetched), so it opens anywhere, offline, and can be mailed as it is."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,11 +44,26 @@ def collect_status(
 
 
 def collect_dashboard(
-    ledger: Ledger | None, now: datetime, models: Sequence[str], links: Sequence[Link] = ()
+    ledger: Ledger | None,
+    now: datetime,
+    models: Sequence[str],
+    links: Sequence[Link] = (),
+    upload_models: Collection[str] = (),
 ) -> DashboardView:
     """The dashboard's content (``None``: no ledger yet, an empty dashboard)."""
     if ledger is None:
-        return build_dashboard([], [], [], [], [], None, now=now, models=models, links=links)
+        return build_dashboard(
+            [],
+            [],
+            [],
+            [],
+            [],
+            None,
+            now=now,
+            models=models,
+            upload_models=upload_models,
+            links=links,
+        )
     return build_dashboard(
         ledger.rounds(),
         ledger.submissions(),
@@ -58,20 +73,27 @@ def collect_dashboard(
         ledger.last_heartbeat(),
         now=now,
         models=models,
+        upload_models=upload_models,
         links=links,
     )
+
+
+def _models(settings: Settings) -> tuple[list[str], set[str]]:
+    """The configured models' names, and those Numerai runs from an uploaded pickle."""
+    entries = settings.tournament.models
+    return [m.name for m in entries], {m.name for m in entries if m.mode == "upload"}
 
 
 def load_dashboard(settings: Settings, clock: Clock, *, link_prefix: str = "") -> DashboardView:
     """The dashboard from the ledger opened read-only: it never creates, migrates or writes
     it, so it can run beside the autopilot."""
-    models = [m.name for m in settings.tournament.models]
+    models, uploads = _models(settings)
     links = report_links(settings.reports_path, link_prefix)
     now = utc(clock.now())
     if not settings.ledger_path.exists():
-        return collect_dashboard(None, now, models, links)
+        return collect_dashboard(None, now, models, links, uploads)
     with Ledger(settings.ledger_path, clock, read_only=True) as ledger:
-        return collect_dashboard(ledger, now, models, links)
+        return collect_dashboard(ledger, now, models, links, uploads)
 
 
 def status(settings: Settings, clock: Clock, *, recent_rounds: int = 20) -> StatusResult:
@@ -81,13 +103,14 @@ def status(settings: Settings, clock: Clock, *, recent_rounds: int = 20) -> Stat
     path = settings.ledger_path
     now = utc(clock.now())
     links = report_links(settings.reports_path)
+    uploads = _models(settings)[1]
     if path.exists():
         with Ledger(path, clock) as ledger:
             report = collect_status(ledger, now, models, recent_rounds)
-            view = collect_dashboard(ledger, now, models, links)
+            view = collect_dashboard(ledger, now, models, links, uploads)
     else:
         report = build_status([], [], [], [], now=now, models=models)
-        view = collect_dashboard(None, now, models, links)
+        view = collect_dashboard(None, now, models, links, uploads)
     target = settings.reports_path / DASHBOARD_FILE
     write_text_atomic(target, render_dashboard(view))
     return StatusResult(report, target, path, path.exists())

@@ -7,7 +7,7 @@ Pure, like ``status``: records and the current time in, a ``DashboardView`` out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -133,13 +133,22 @@ def _when(dt: datetime) -> str:
     return dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _next_action(model: str, current: CurrentRound | None, statuses: Sequence[RoundStatus]) -> str:
+def _next_action(
+    model: str, current: CurrentRound | None, statuses: Sequence[RoundStatus], upload: bool
+) -> str:
     if current is None:
         return "waits for the next round to open"
     cell = next(r.models[model] for r in statuses if r.number == current.number)
     if current.state == "upcoming":
+        if upload:
+            return f"Numerai will run the uploaded model in round {current.number}"
         return f"will submit to round {current.number} once it opens"
     if current.state == "open":
+        if upload and cell.submission != "confirmed":
+            return (
+                f"Numerai runs the uploaded model in round {current.number}; the autopilot "
+                "records the submission its run makes"
+            )
         if cell.submission == "confirmed":
             return (
                 f"round {current.number} is submitted; next: collect scores, "
@@ -170,9 +179,11 @@ def build_dashboard(
     *,
     now: datetime,
     models: Sequence[str] = (),
+    upload_models: Collection[str] = (),
     links: Sequence[Link] = (),
 ) -> DashboardView:
-    """The dashboard of everything recorded; ``models`` (the configured ones) always appear."""
+    """The dashboard of everything recorded; ``models`` (the configured ones) always appear;
+    ``upload_models``: those Numerai runs from an uploaded pickle."""
     rounds, submissions = list(rounds), list(submissions)
     scores, stakes = list(scores), list(stake_actions)
     report = build_status(
@@ -205,7 +216,7 @@ def build_dashboard(
                 name=m,
                 rounds=[_round_view(r, m, failed, fallbacks, latest) for r in statuses],
                 stakes=sorted((_stake_view(a) for a in stakes if a.model == m), key=lambda a: a.at),
-                next_action=_next_action(m, current, statuses),
+                next_action=_next_action(m, current, statuses, m in upload_models),
             )
         )
     return DashboardView(

@@ -2,8 +2,8 @@
 
 Pure: it receives the records (anything shaped like the ledger's, see the protocols below) and
 the current time, and returns a ``StatusReport``; reading the ledger happens in ``agent``,
-drawing the dashboard in ``report`` (its content comes from ``pipeline.dashboard``). A round counts as missed for a model when it has closed without a
-confirmed submission of that model.
+drawing the dashboard in ``report`` (its content comes from ``pipeline.dashboard``). A round
+counts as missed for a model when it has closed without a confirmed submission of that model.
 """
 
 from __future__ import annotations
