@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from numerpilot.agent.dashboard import load_dashboard, status
-from numerpilot.report.dashboard import render_dashboard
+from numerpilot.report.dashboard import duration, render_dashboard
 from tests.report.conftest import Project
 from tests.report.month import MODELS
 
@@ -69,9 +69,11 @@ def test_current_round_and_next_step(project: Project) -> None:
     view = load_dashboard(project.settings, project.clock)
     assert view.current is not None and view.current.state == "open"
     assert view.current.number == project.month.rounds[-1]
-    html = render_dashboard(view)
     left = (view.current.close_time - project.month.end).total_seconds()
-    assert f'data-close="{left:.0f}"' in html
+    live, html = render_dashboard(view, refresh_seconds=15), render_dashboard(view)
+    assert f'data-close="{left:.0f}">{duration(left)}<' in live  # the script counts down
+    assert "data-close=" not in html and f">{duration(left)}</span> (when generated)" in html
+    assert duration(2400) == "0 h 40 min 00 s" and duration(90061) == "1 d 01 h 01 min"
     csv, upload = view.models
     assert csv.next_action.startswith(f"will submit to round {view.current.number} before it")
     assert upload.next_action.startswith(

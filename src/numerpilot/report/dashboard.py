@@ -240,14 +240,26 @@ def _header(view: DashboardView, live: bool) -> str:
     )
 
 
-def _current(view: DashboardView) -> str:
+def duration(seconds: float) -> str:
+    """As the page's script counts down: ``2 d 03 h 05 min`` or ``1 h 05 min 09 s``."""
+    left = max(round(seconds), 0)
+    d, h, m, s = left // 86400, left % 86400 // 3600, left % 3600 // 60, left % 60
+    if left == 0:
+        return "closed"
+    return f"{d} d {h:02d} h {m:02d} min" if d else f"{h} h {m:02d} min {s:02d} s"
+
+
+def _current(view: DashboardView, live: bool) -> str:
     c = view.current
     if c is None:
         body = "<p>No round is open or coming.</p>"
     else:
         verb = {"open": "closes in", "upcoming": "closes in", "closed": "closed"}[c.state]
+        # Live, the script counts down from here; a snapshot keeps the figure it was made with.
+        ticking = f' data-close="{c.seconds_to_close:.0f}"' if live else ""
         countdown = (
-            f'<span class="countdown" data-close="{c.seconds_to_close:.0f}"></span>'
+            f'<span class="countdown"{ticking}>{duration(c.seconds_to_close)}</span>'
+            + ("" if live else " (when generated)")
             if c.state != "closed"
             else ""
         )
@@ -269,7 +281,7 @@ def render_dashboard(view: DashboardView, *, refresh_seconds: int = 0) -> str:
         parts.append(f"<section><p>{escape(EMPTY_MESSAGE, quote=False)}</p></section>")
         return page("numerpilot dashboard", "".join(parts), refresh_seconds=refresh_seconds)
     labels = [str(n) for n in view.round_numbers]
-    parts.append(_current(view))
+    parts.append(_current(view, live))
     chips = legend([(_key(i), m.name, color(i)) for i, m in enumerate(view.models)])
     compared = [
         (
@@ -348,4 +360,4 @@ def render_dashboard(view: DashboardView, *, refresh_seconds: int = 0) -> str:
     return page("numerpilot dashboard", "".join(parts), refresh_seconds=refresh_seconds)
 
 
-__all__ = ["EMPTY_MESSAGE", "nmr", "percent", "render_dashboard", "score"]
+__all__ = ["EMPTY_MESSAGE", "duration", "nmr", "percent", "render_dashboard", "score"]
