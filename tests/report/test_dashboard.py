@@ -46,8 +46,11 @@ def test_identical_models_stay_visible(project: Project) -> None:
     assert len(lines) == 2
     first, second = (dict(re.findall(r'([\w-]+)="([^"]*)"', line)) for line in lines)
     # The same scores until demo_upload misses its first round...
-    assert first["points"].split()[:3] == second["points"].split()[:3]
-    # ...drawn so that both show: the first wider underneath, the second dashed on top.
+    a, b = ([p.split(",") for p in line["points"].split()[:3]] for line in (first, second))
+    assert [y for _, y in a] == [y for _, y in b]
+    # ...drawn so that both show: side by side in each round's column, the first wider
+    # underneath, the second dashed on top.
+    assert all(float(xb) - float(xa) >= 2.5 for (xa, _), (xb, _) in zip(a, b, strict=True))
     assert float(first["stroke-width"]) > float(second["stroke-width"])
     assert "stroke-dasharray" in second and first["stroke"] != second["stroke"]
 

@@ -27,6 +27,7 @@ HEIGHT = 240
 LEFT, RIGHT, TOP, BOTTOM = 58, 14, 12, 30
 CHAR_W = 6.6  # the width of one 11 px digit or letter, generously
 MIN_TICK_GAP = 26
+SHIFT = 3.0  # px between the lines of several models within one round's column
 # Colour-blind-friendly (Okabe-Ito) order, then repeats.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#7F7F7F", "#000000")
 # Models drawn over each other stay visible: each has its own dash pattern and marker, and
@@ -252,10 +253,12 @@ def line_chart(
     body = frame.axes(x_labels, y_label, percent=percent)
     count = len(series)
     for k, s in enumerate(series):
+        # Side by side within a round's column: identical series stay two visible lines.
+        shift = (k - (count - 1) / 2) * min(SHIFT, frame.plot_w / max(frame.n_x, 1) / (2 * count))
         segments: list[list[tuple[float, float]]] = [[]]
         for pos, value in zip(s.positions, s.values, strict=True):
             if math.isfinite(value):
-                x, y = frame.x(pos), frame.y(value)
+                x, y = frame.x(pos) + shift, frame.y(value)
                 if step and segments[-1]:
                     segments[-1].append((x, segments[-1][-1][1]))
                 segments[-1].append((x, y))
@@ -282,7 +285,9 @@ def line_chart(
             for pos, value, tip in zip(s.positions, s.values, s.tips, strict=True):
                 if math.isfinite(value):
                     body.append(
-                        _marker(s.style, frame.x(pos), frame.y(value), s.color, tip, s.model)
+                        _marker(
+                            s.style, frame.x(pos) + shift, frame.y(value), s.color, tip, s.model
+                        )
                     )
     return svg(body, HEIGHT, y_label, chart)
 

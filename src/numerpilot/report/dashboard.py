@@ -254,18 +254,16 @@ def _current(view: DashboardView, live: bool) -> str:
     if c is None:
         body = "<p>No round is open or coming.</p>"
     else:
-        verb = {"open": "closes in", "upcoming": "closes in", "closed": "closed"}[c.state]
         # Live, the script counts down from here; a snapshot keeps the figure it was made with.
         ticking = f' data-close="{c.seconds_to_close:.0f}"' if live else ""
-        countdown = (
-            f'<span class="countdown"{ticking}>{duration(c.seconds_to_close)}</span>'
-            + ("" if live else " (when generated)")
-            if c.state != "closed"
-            else ""
+        countdown = f'<span class="countdown"{ticking}>{duration(c.seconds_to_close)}</span>' + (
+            "" if live else " (when generated)"
         )
+        at = f'<span class="muted">({when(c.close_time)})</span>'
         body = (
-            f"<p>Round <b>{c.number}</b> is {c.state}; it {verb} {countdown} "
-            f'<span class="muted">({when(c.close_time)})</span>.</p>'
+            f"<p>Round <b>{c.number}</b> closed {at}; the next has not opened yet.</p>"
+            if c.state == "closed"
+            else f"<p>Round <b>{c.number}</b> is {c.state}; it closes in {countdown} {at}.</p>"
         )
     plans = "".join(
         f"<li><b>{escape(m.name)}</b>: {escape(m.next_action)}</li>" for m in view.models
@@ -315,10 +313,11 @@ def render_dashboard(view: DashboardView, *, refresh_seconds: int = 0) -> str:
     ]
     cards = []
     for title, text, series, y_label, name in compared:
+        missing = "No payouts yet." if name == "cum-payout" else "No scores yet."
         chart = (
             line_chart(series, labels, y_label, area=name == "drawdown", chart=name)
             if series
-            else empty_chart("No scores yet.", name)
+            else empty_chart(missing, name)
         )
         cards.append(_section(title, text, chips + chart))
     pct = _percentiles(view)
