@@ -15,6 +15,7 @@ from numerpilot.agent.dashboard import load_dashboard
 from numerpilot.agent.ledger import Ledger
 from numerpilot.config import load_settings
 from numerpilot.errors import ConfigError, ExitCode
+from numerpilot.report import DashboardView
 from numerpilot.report.app import bind, check_host, create_app, is_loopback
 from tests.cli_run import run
 from tests.report.conftest import Project, Served
@@ -102,3 +103,12 @@ def test_without_a_reports_folder_reports_are_not_found(tmp_path: Path, project:
         assert client.get("/reports/validate-x.html").status_code == 404
         assert client.get("/favicon.ico").status_code == 204
         assert client.get("/").status_code == 200
+
+
+def test_an_unreadable_ledger_is_said_on_the_page(tmp_path: Path) -> None:
+    def refuse() -> DashboardView:
+        raise ConfigError("setting 'agent.ledger': x.db was written by a newer numerpilot")
+
+    with TestClient(create_app(refuse, tmp_path)) as client:
+        response = client.get("/")
+    assert response.status_code == 503 and "newer numerpilot" in response.text

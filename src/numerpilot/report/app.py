@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -20,9 +21,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from numerpilot.errors import ConfigError
+from numerpilot.errors import ConfigError, NumerpilotError
 from numerpilot.report.dashboard import render_dashboard
 from numerpilot.report.dashboard_view import DashboardView
+from numerpilot.report.style import page
 
 REFRESH_SECONDS = 15
 REPORTS_PREFIX = "/reports/"
@@ -70,7 +72,12 @@ def create_app(
     """The app: ``/`` the live dashboard, ``/reports/...`` the report files."""
 
     def index(request: Request) -> Response:  # sync: Starlette runs it in its thread pool
-        html = render_dashboard(load(), refresh_seconds=refresh_seconds)
+        try:
+            html = render_dashboard(load(), refresh_seconds=refresh_seconds)
+        except NumerpilotError as e:
+            # A ledger it cannot read (newer schema, not a ledger): say so, keep serving.
+            message = f"<section><p>{escape(str(e))}</p></section>"
+            return HTMLResponse(page("numerpilot dashboard", message), status_code=503)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     def no_icon(request: Request) -> Response:
