@@ -31,12 +31,12 @@ def dashboard(
     import uvicorn
 
     from numerpilot.agent.dashboard import load_dashboard
-    from numerpilot.clock import SystemClock
+    from numerpilot.pipeline.status import tournament_clock
     from numerpilot.report.app import REPORTS_PREFIX, bind, create_app
 
     settings = state(ctx).settings()
     sock = bind(host, port, allow_remote=allow_remote)
-    clock = SystemClock()
+    clock = tournament_clock(settings)  # as 'status' judges rounds (a local one's own time)
     app = create_app(
         lambda: load_dashboard(settings, clock, link_prefix=REPORTS_PREFIX),
         settings.reports_path,
