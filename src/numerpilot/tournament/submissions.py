@@ -31,7 +31,7 @@ from numerpilot.errors import (
 from numerpilot.tournament.client import CLASSIC_TOURNAMENT, TournamentClient
 from numerpilot.tournament.rounds import RoundInfo, parse_time
 from numerpilot.tournament.transport import MaybeApplied
-from numerpilot.tournament.upload_steps import create, put_file, retry_on_clock, upload_auth
+from numerpilot.tournament.upload_steps import create, put_file, retry_upload, upload_auth
 
 log = logging.getLogger(__name__)
 
@@ -302,7 +302,7 @@ def upload_predictions(
             f"{round_info.close_staking_time.isoformat()}; {what} was not confirmed {detail}"
         )
 
-    return retry_on_clock(
+    return retry_upload(
         client, what, attempt, deadline=round_info.close_staking_time, on_deadline=closed
     )
 
@@ -383,7 +383,7 @@ def upload_model(
             raise TransientTournamentError(f"model upload {uid} is not listed after its upload")
         return receipt(uid, auth["filename"], tries)
 
-    return retry_on_clock(client, what, attempt)
+    return retry_upload(client, what, attempt)
 
 
 __all__ = [

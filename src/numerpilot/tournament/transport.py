@@ -33,13 +33,12 @@ import urllib3
 from numerpilot.clock import SERVER_CLOCK_HEADER, Clock, ServerTime, parse_server_clock
 from numerpilot.credentials import redact
 from numerpilot.errors import CredentialsError, TournamentError, TransientTournamentError
+from numerpilot.tournament._retry import retry_on_clock
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-BACKOFF_FIRST_SECONDS = 1.0
-BACKOFF_MAX_SECONDS = 60.0
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 # GraphQL error messages that mean "your key is wrong or may not do this". "token" alone is
@@ -64,15 +63,6 @@ def is_loopback(url: str) -> bool:
 
 def is_auth_message(message: str) -> bool:
     return bool(_AUTH_WORDS.search(message))
-
-
-def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
-    """Delay before retry ``attempt`` (0-based): 1, 2, 4, ... s, at most a minute; a server's
-    Retry-After is honoured within the same cap."""
-    delay = min(BACKOFF_FIRST_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)
-    if retry_after is not None:
-        delay = min(max(delay, retry_after), BACKOFF_MAX_SECONDS)
-    return delay
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -163,24 +153,16 @@ class Transport:
     ) -> T:
         """``call()``, retried on ``TransientTournamentError`` up to ``retries`` times (only
         the failures ``repeatable`` accepts, if given)."""
-        limit = self.retries if retries is None else retries
-        attempt = 0
-        while True:
-            try:
-                return call()
-            except TransientTournamentError as e:
-                if repeatable is not None and not repeatable(e):
-                    raise MaybeApplied(
-                        f"{what}: {e} (not repeated: it may have been applied)"
-                    ) from e
-                if attempt >= limit:
-                    tries = f"{attempt + 1} tries" if attempt else "1 try"
-                    raise TransientTournamentError(f"{what}: {e} (gave up after {tries})") from e
-                hint = e.retry_after if isinstance(e, RetryableStatus) else None
-                delay = backoff_seconds(attempt, hint)
-                attempt += 1
-                log.warning("%s failed (%s); retry %d/%d in %.0f s", what, e, attempt, limit, delay)
-                self.clock.sleep(delay)
+        return retry_on_clock(
+            self.clock,
+            what,
+            lambda _try: call(),
+            retries=self.retries if retries is None else retries,
+            repeatable=repeatable,
+            not_repeatable=MaybeApplied,
+            retry_after=lambda e: e.retry_after if isinstance(e, RetryableStatus) else None,
+            logger=log,
+        )
 
     # -- GraphQL --------------------------------------------------------------------------
 
@@ -305,7 +287,6 @@ __all__ = [
     "NotSent",
     "RetryableStatus",
     "Transport",
-    "backoff_seconds",
     "is_auth_message",
     "safe_to_repeat",
     "safe_url",

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 import requests
 
 from numerpilot.errors import TournamentError, TransientTournamentError
+from numerpilot.tournament._retry import retry_on_clock
 from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.transport import backoff_seconds, safe_url
+from numerpilot.tournament.transport import safe_url
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,7 +68,7 @@ def upload_auth(
     return {"filename": str(auth["filename"]), "url": str(auth["url"])}
 
 
-def retry_on_clock(
+def retry_upload(
     client: TournamentClient,
     what: str,
     attempt: Callable[[int], T],
@@ -77,23 +78,16 @@ def retry_on_clock(
 ) -> T:
     """``attempt(n)`` until it succeeds, backing off on the client's clock after a transient
     failure; never sleeps past ``deadline``."""
-    clock = client.transport.clock
-    tries = 0
-    while True:
-        if deadline is not None and on_deadline is not None and clock.now() >= deadline:
-            raise on_deadline("before the first try")
-        tries += 1
-        try:
-            return attempt(tries)
-        except TransientTournamentError as e:
-            if tries > client.transport.retries:
-                raise TransientTournamentError(f"{what}: {e} (gave up after {tries} tries)") from e
-            delay = backoff_seconds(tries - 1)
-            closing = deadline is not None and (deadline - clock.now()).total_seconds() <= delay
-            if closing and on_deadline is not None:
-                raise on_deadline(f"after {tries} tries; last error: {e}") from e
-            log.warning("%s failed (%s); retry in %.0f s", what, e, delay)
-            clock.sleep(delay)
+    return retry_on_clock(
+        client.transport.clock,
+        what,
+        attempt,
+        retries=client.transport.retries,
+        deadline=deadline,
+        on_deadline=on_deadline,
+        logger=log,
+        numbered=False,
+    )
 
 
-__all__ = ["create", "put_file", "retry_on_clock", "upload_auth"]
+__all__ = ["create", "put_file", "retry_upload", "upload_auth"]
