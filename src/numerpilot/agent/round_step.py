@@ -36,7 +36,6 @@ from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.errors import (
     CheckFailed,
-    ConfigError,
     CredentialsError,
     DataError,
     RoundClosed,
@@ -45,6 +44,7 @@ from numerpilot.errors import (
     TournamentError,
     TransientTournamentError,
 )
+from numerpilot.fsutil import DISK_FULL
 from numerpilot.pipeline.submit import PreviousPredictions, predictions_path
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.submissions import KeyRefusedBeforeUpload
@@ -52,8 +52,12 @@ from numerpilot.tournament.submissions import KeyRefusedBeforeUpload
 log = logging.getLogger(__name__)
 
 RECENT_EVENTS = 50  # how far back ``once`` looks for the same event
-# Errors a prediction can fail with that a different model may not: worth a fallback.
-PREDICTION_ERRORS = (DataError, CheckFailed, ConfigError, SubmissionRejected, OSError, ValueError)
+# What a different model can fix, so worth a fallback: this one fails to load (a corrupt or
+# unreadable file) or to predict (an error inside the model), or its predictions fail a
+# check. The rest is the same whichever model predicts and surfaces instead of hiding behind a
+# fallback: the configuration (ConfigError), a full disk (StorageError, or a raw ENOSPC),
+# refused credentials, the tournament.
+PREDICTION_ERRORS = (DataError, CheckFailed, SubmissionRejected, OSError, ValueError)
 
 
 class Outcome(StrEnum):
@@ -239,6 +243,8 @@ def _prepare(
             )
             continue
         except PREDICTION_ERRORS as e:
+            if isinstance(e, OSError) and e.errno in DISK_FULL:
+                raise
             only_refused = False
             failures.append(f"{version or 'newest model'}: {e}")
             ctx.event(
