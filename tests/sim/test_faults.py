@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numerapi
 import numerapi.base_api
 import pytest
 import requests
 
-from numerpilot.clock import SteppedClock, monotonic
+from numerpilot.clock import SteppedClock
 from numerpilot.errors import ConfigError
+from numerpilot.sim import httpfaults
+from numerpilot.sim import server as sim_server_module
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig, Faults, load_faults
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
@@ -72,20 +79,28 @@ def _swap(sim: RunningSim, **endpoints: EndpointFaults) -> None:
     sim.server.faults = Faults(FaultConfig(endpoints=endpoints))
 
 
-def test_errors_hangs_and_latency(sim: RunningSim) -> None:
+def test_errors_hangs_and_latency(sim: RunningSim, monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []  # what the sim held each answer for, without waiting for it
+    real_sleep = asyncio.sleep
+
+    async def held(seconds: float) -> None:
+        waits.append(seconds)
+        await real_sleep(0)
+
+    monkeypatch.setattr(httpfaults, "asyncio", SimpleNamespace(sleep=held))
     _swap(sim, rounds=EndpointFaults(error_rate=1.0, error_status=502))
     assert requests.post(sim.url, json=ROUNDS_QUERY, timeout=30).status_code == 502
+    assert waits == []
     _swap(sim, rounds=EndpointFaults(hang_rate=1.0, hang_seconds=0.3))
-    started = monotonic()
     answer = requests.post(sim.url, json=ROUNDS_QUERY, timeout=30)
-    assert answer.status_code == 504 and monotonic() - started >= 0.3
+    assert answer.status_code == 504 and waits == [0.3]
     _swap(sim, rounds=EndpointFaults(latency_seconds=0.2))
-    started = monotonic()
     answer = requests.post(sim.url, json=ROUNDS_QUERY, timeout=30)
     assert answer.json() == {"data": {"rounds": [{"number": 1190}]}}
-    assert monotonic() - started >= 0.2
+    assert waits == [0.3, 0.2]
     _swap(sim)
     assert requests.post(sim.url, json=ROUNDS_QUERY, timeout=30).ok
+    assert waits == [0.3, 0.2]
 
 
 def test_truncated_download_resumes(
@@ -118,13 +133,46 @@ def test_dropped_uploads(napi: numerapi.NumerAPI, sim: RunningSim) -> None:
     assert [s["id"] for s in napi.submission_ids(model_id)] == [real]
 
 
+class _Gate:
+    """Stands in for the sim's real-time hold of a slow answer: records how long it was asked
+    to hold, and holds until the test opens it."""
+
+    def __init__(self) -> None:
+        self.held: list[float] = []
+        self.reached, self.opened = threading.Event(), threading.Event()
+
+    def wait(self, seconds: float) -> bool:
+        self.held.append(seconds)
+        self.reached.set()
+        return self.opened.wait(timeout=60)  # a bound, should the test fail before opening
+
+
+class _WatchedLock:
+    """The sim's lock, saying when a request had to wait for it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.contended = inner, threading.Event()
+
+    def __enter__(self) -> _WatchedLock:
+        if not self.inner.acquire(blocking=False):
+            self.contended.set()
+            self.inner.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.inner.release()
+
+
 def test_a_slow_request_is_applied_though_its_client_gave_up(
-    napi: numerapi.NumerAPI, sim: RunningSim
+    napi: numerapi.NumerAPI, sim: RunningSim, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A client with a timeout gives up on a mutation the server still carries out, and
     what it asks next is answered once the slow one is done."""
     model_id = napi.get_models()["demo_csv"]
     before = napi.get_account()["availableNmr"]
+    gate, lock = _Gate(), _WatchedLock(sim.server.lock)
+    monkeypatch.setattr(sim_server_module, "threading", SimpleNamespace(Event=lambda: gate))
+    monkeypatch.setattr(sim.server, "lock", lock)
     _swap(sim, v2ChangeStake=EndpointFaults(slow_rate=1.0, slow_seconds=0.8))
     headers = {"Authorization": f"Token {sim.demo.public_id}${sim.demo.secret_key}"}
     body = {
@@ -132,11 +180,22 @@ def test_a_slow_request_is_applied_though_its_client_gave_up(
         '"increase" modelId: $m tournamentNumber: 8) { status } }',
         "variables": {"v": "3", "m": model_id},
     }
-    started = monotonic()
-    with pytest.raises(requests.Timeout):
-        requests.post(sim.url, json=body, headers=headers, timeout=0.3)
-    assert napi.get_account()["availableNmr"] == before - 3  # applied all the same
-    assert monotonic() - started >= 0.8  # the next question waited behind it
+    asked: dict[str, Decimal] = {}
+    nextq = threading.Thread(
+        target=lambda: asked.update(nmr=napi.get_account()["availableNmr"]), daemon=True
+    )
+    try:
+        # The one real wait left: the client's own timeout, which is real time by nature.
+        with pytest.raises(requests.Timeout):
+            requests.post(sim.url, json=body, headers=headers, timeout=0.3)
+        assert gate.reached.wait(timeout=60) and gate.held == [0.8]
+        nextq.start()
+        assert lock.contended.wait(timeout=60)  # the next question waits behind it
+        assert asked == {}
+    finally:
+        gate.opened.set()
+    nextq.join(timeout=60)
+    assert asked == {"nmr": before - 3}  # applied all the same
     _swap(sim)
 
 
