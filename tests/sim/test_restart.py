@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from numerpilot.clock import AcceleratedClock, SteppedClock
+from numerpilot.clock import SteppedClock
 from numerpilot.errors import ConfigError
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.server import SimServer
@@ -177,9 +177,12 @@ def test_scores_payouts_and_stakes_survive_a_reopen(
         SimServer(state, clock=clock, config=other_world, datasets_dir=demo_data_dir)
 
 
-def test_a_ticking_sim_moves_on_by_itself(tmp_path: Path, demo_data_dir: Path) -> None:
-    """On an accelerated clock with a background ticker, rounds open without any request."""
-    clock = AcceleratedClock(DEFAULT_START, speed=2 * 86400)  # two simulated days a second
+def test_a_ticking_sim_moves_on_by_itself(
+    tmp_path: Path, demo_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a background ticker, rounds open without any request: two days on the sim's clock,
+    and the ticker's next pass (no request in between) has opened round 1192."""
+    clock = SteppedClock(DEFAULT_START)
     config = SimConfig(data=DataConfig(live_rows=50))
     with run_sim(
         tmp_path / "sim.db",
@@ -188,8 +191,22 @@ def test_a_ticking_sim_moves_on_by_itself(tmp_path: Path, demo_data_dir: Path) -
         datasets_dir=demo_data_dir,
         tick_seconds=0.05,
     ) as sim:
-        waiter, waited = threading.Event(), 0.0
-        while not sim.server.live.exists(1192) and waited < 30:
-            waiter.wait(0.05)  # real time: the ticker thread works meanwhile
-            waited += 0.05
+        done = threading.Condition()
+        ticks = 0
+        real_tick = sim.server.tick
+
+        def counted_tick() -> None:
+            nonlocal ticks
+            real_tick()
+            with done:
+                ticks += 1
+                done.notify_all()
+
+        monkeypatch.setattr(sim.server, "tick", counted_tick)
+        assert not sim.server.live.exists(1192)
+        with done:
+            stepped_at = ticks
+        clock.advance(timedelta(days=2))
+        with done:  # a pass under way at the step may have read the clock before it: wait two
+            assert done.wait_for(lambda: ticks >= stepped_at + 2, timeout=60)
         assert sim.server.live.exists(1192)
