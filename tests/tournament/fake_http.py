@@ -30,6 +30,7 @@ def response(
     r = requests.Response()
     r.status_code = status
     r._content = b"" if body is None else json.dumps(body).encode()
+    r._content_consumed = True  # the body is all there: closing has no connection to free
     r.headers.update(headers or {})
     r.encoding = "utf-8"
     return r

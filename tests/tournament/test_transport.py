@@ -158,6 +158,7 @@ def test_other_graphql_errors_are_tournament_errors(clock: SteppedClock) -> None
 def test_malformed_answers(clock: SteppedClock) -> None:
     not_json = requests.Response()
     not_json.status_code, not_json._content = 200, b"<html>"
+    not_json._content_consumed = True
     cases = [
         (not_json, "with something other than JSON"),
         (response(200, [1, 2]), "JSON that is not an object"),
