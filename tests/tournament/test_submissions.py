@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from numerpilot.clock import SteppedClock
-from numerpilot.errors import RoundClosed, SubmissionRejected, TournamentError
+from numerpilot.errors import RoundClosed, SubmissionRejected
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.submissions import (
     KeyRefusedBeforeUpload,
@@ -22,7 +22,6 @@ from numerpilot.tournament.submissions import (
     upload_model,
     upload_predictions,
 )
-from numerpilot.tournament.upload_steps import create, put_file
 from tests.tournament.fake_http import FakeSession, client_with, data, response
 
 MODEL_ID = "mid-1"
@@ -204,24 +203,6 @@ def test_counted_submission_is_the_latest_of_the_round_since_the_upload(
     assert found is not None and found.submission_id == "sub-2"
     assert counted_submission(client, MODEL_ID, ROUND, clock.now() + timedelta(minutes=5)) is None
     assert counted_submission(client, MODEL_ID, ROUND + 1, None) is None
-
-
-def test_upload_steps_on_their_own(clock: SteppedClock) -> None:
-    session = FakeSession(puts=[requests.ConnectionError("reset"), response(503, {})])
-    client = client_with(session, clock)
-    for _ in range(2):
-        with pytest.raises(TournamentError) as raised:  # transient: worth a fresh upload
-            put_file(client, "https://s3.test/put?sig=x", b"x", "upload")
-        assert raised.value.exit_code == 6 and "sig=x" not in str(raised.value)
-    session.script = [
-        response(200, {"errors": [{"message": "File was not uploaded"}], "data": None}),
-        data(create_submission={}),
-    ]
-    with pytest.raises(TournamentError, match="the upload was lost on the way") as lost:
-        create(client, "mutation { create_submission { id } }", {}, "create_submission")
-    assert lost.value.exit_code == 6
-    with pytest.raises(TournamentError, match="create_submission answered without an id"):
-        create(client, "mutation { create_submission { id } }", {}, "create_submission")
 
 
 def test_a_model_upload_is_listed_before_it_counts(clock: SteppedClock, tmp_path: Path) -> None:
