@@ -27,6 +27,7 @@ PERFORMANCE = {
             "day": 20,
             "displayName": "v2_corr20",
             "value": 0.02,
+            "percentile": 0.75,
             "payoutSettled": "1.25",
             "payoutPending": "9",
         },
@@ -46,6 +47,7 @@ def test_a_performance_keeps_the_latest_day_and_its_settled_payout() -> None:
     assert (p.round_number, p.day, p.resolved) == (1190, 20, True)
     assert dict(p.scores) == {"v2_corr20": 0.02, "mmc": -0.01}
     assert (p.corr, p.mmc) == (0.02, -0.01)
+    assert p.percentile == 0.75 and dict(p.percentiles) == {"v2_corr20": 0.75}
     assert p.payout_score == pytest.approx(0.5 * 0.02 + 2 * -0.01)
     assert p.at_risk == Decimal("1234.5") and p.payout == Decimal("1.25")
 
