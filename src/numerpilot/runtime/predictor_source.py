@@ -1,7 +1,7 @@
 """The prediction code of a portable model pickle, kept as SOURCE TEXT inside the pickle.
 
 This module is never imported from a pickle. ``builder.py`` compiles its text in a runtime
-image's environment, calls ``build(payload)`` and cloudpickles the resulting function by value
+image's environment, calls ``build(payload)`` and pickles the resulting function by value
 (the default pickle); ``portable.py`` stores the text itself, compiled when the pickle loads
 (the no-bytecode form). Either way the pickle needs nothing from numerpilot at load time: only
 numpy, pandas and lightgbm, which every Numerai runtime image has.
@@ -21,9 +21,9 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-# Imported by name: a function that reads ``np.linalg`` makes cloudpickle also store every
-# loaded ``numpy.*.linalg`` module, among them numpy 2's deprecated ``numpy.linalg.linalg``,
-# whose import warns at load time.
+# Imported by name: when a function that reads ``np.linalg`` is pickled by value, every loaded
+# ``numpy.*.linalg`` module is stored with it, among them numpy 2's deprecated
+# ``numpy.linalg.linalg``, whose import warns at load time.
 from numpy.linalg import lstsq
 
 FORMAT = 1
