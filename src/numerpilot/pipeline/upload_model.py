@@ -158,7 +158,7 @@ def upload_model(
     entry = tournament_model(settings, model, "upload")
     stored = stored_model(settings, entry)
     runtime = resolve_image(image or entry.runtime_image)
-    notes = []
+    notes = [f"{runtime.name} is experimental at Numerai"] if runtime.experimental else []
     if dry_run:  # offline: nothing is asked of the tournament, nothing downloaded
         image_choice, version_choice = (runtime.name, ""), (stored.data_version, "")
         folder = refresh_live(settings, None, stored.data_version)

@@ -177,7 +177,7 @@ def run_pickle(
         report.message = (
             f"the {chosen.name} image's scanner ({verdict.describe()}) rates this pickle as "
             "malicious, and an upload it flags risks being refused; build it as numerpilot "
-            "does by default (a cloudpickle for the image), or allow it explicitly"
+            "does by default (a cloudpickle for the image), or allow it (--allow-flagged)"
         )
         report.detail = "\n".join(verdict.findings)
     return result
@@ -237,6 +237,11 @@ def _run_child(
         report.reason, report.message, report.detail = classify_failure(
             done.returncode, report.stage, done.stderr, harness
         )
+        if report.reason == "crashed" and report.bytecode.startswith("bytecode"):
+            report.message += (
+                f"; it holds {report.bytecode}, and a pickle built with another Python than "
+                f"the image's {env.image.python_text} crashes like this"
+            )
     if report.reason:
         log.info("pre-flight failed: %s: %s", report.reason, report.message)
         return PreflightResult(report)
