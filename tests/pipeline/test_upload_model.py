@@ -338,6 +338,12 @@ def test_upload_model_command_dry_run_works_offline(
     assert code == ExitCode.OK
     assert "offline, Numerai not contacted" in " ".join(output.split())
 
+    code, output = run_cli([*args, "--portable", "--json"], capsys)  # flagged: the whole report
+    failed = json.loads(output)
+    assert code == ExitCode.BLOCKED and failed["uploaded"] is False
+    assert failed["preflight"]["reason"] == "flagged_by_scanner"
+    assert "eval" in failed["preflight"]["detail"]
+
 
 def test_a_lost_model_upload_is_noticed_and_redone(
     tmp_path: Path, demo_data_dir: Path, models_dir: Path

@@ -128,7 +128,7 @@ def upload_model(
         str | None,
         typer.Option(
             "--python",
-            help="Runtime image to build for and upload with, or its Python (3.10 ... 3.13); "
+            help="Runtime image to build for and upload with, or its Python (e.g. 3.12); "
             "default: the model's runtime_image setting, else Numerai's default.",
         ),
     ] = None,
@@ -148,21 +148,31 @@ def upload_model(
 
     The upload is recorded in the ledger as the autopilot's are, so ``run`` keeps it."""
     from numerpilot.agent.manual import record_model_upload
+    from numerpilot.runtime import PreflightFailed
+
     client, settings = _client(ctx)
-    with client:
-        result = upload_pickle(
-            settings,
-            client=client,
-            on_uploaded=None if dry_run else record_model_upload(settings, client, client.clock),
-            model=model,
-            out=out_file,
-            dry_run=dry_run,
-            download=not no_download,
-            on_build=lambda message: err.print(f"[dim]{message}[/]"),
-            image=python,
-            portable=portable,
-            allow_flagged=allow_flagged,
-        )
+    try:
+        with client:
+            result = upload_pickle(
+                settings,
+                client=client,
+                on_uploaded=None if dry_run else record_model_upload(settings, client, client.clock),
+                model=model,
+                out=out_file,
+                dry_run=dry_run,
+                download=not no_download,
+                on_build=lambda message: err.print(f"[dim]{message}[/]"),
+                image=python,
+                portable=portable,
+                allow_flagged=allow_flagged,
+            )
+    except PreflightFailed as failed:  # show the whole report, then fail as usual
+        if json:
+            report = failed.report.as_dict()
+            print_json({"kind": "upload_model", "uploaded": False, "preflight": report})
+        else:
+            _table(f"pre-flight of {failed.report.image}", _report_rows(failed.report))
+        raise
     if json:
         print_json(result.as_dict())
         return

@@ -23,6 +23,7 @@ from numerpilot.runtime.portable import (
 )
 from numerpilot.runtime.runner import (
     Limits,
+    PreflightFailed,
     PreflightReport,
     PreflightResult,
     model_runner,
@@ -36,6 +37,7 @@ __all__ = [
     "Limits",
     "PickleScan",
     "PortableModel",
+    "PreflightFailed",
     "PreflightReport",
     "PreflightResult",
     "RuntimeEnv",

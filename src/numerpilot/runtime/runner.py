@@ -53,6 +53,15 @@ class Limits:
     cpus: int = 1
 
 
+class PreflightFailed(CheckFailed):
+    """A pre-flight that failed; carries its report, so a caller can show all of it."""
+
+    def __init__(self, report: PreflightReport):
+        first = report.message.splitlines()[0] if report.message else ""
+        super().__init__(f"pre-flight of {report.pickle} failed ({report.reason}): {first}")
+        self.report = report
+
+
 @dataclass
 class PreflightReport:
     """What a pre-flight run found. ``reason`` is a stable code when ``ok`` is false."""
@@ -81,9 +90,7 @@ class PreflightReport:
 
     def raise_for_failure(self) -> None:
         if not self.ok:
-            first = self.message.splitlines()[0] if self.message else ""
-            more = " (more with --json)" if "\n" in self.message or self.detail else ""
-            raise CheckFailed(f"pre-flight of {self.pickle} failed ({self.reason}): {first}{more}")
+            raise PreflightFailed(self)
 
 
 @dataclass
@@ -282,6 +289,7 @@ def model_runner(
 __all__ = [
     "HARNESS",
     "Limits",
+    "PreflightFailed",
     "PreflightReport",
     "PreflightResult",
     "ScannerVerdict",
