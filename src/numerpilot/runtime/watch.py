@@ -24,6 +24,7 @@ import psutil
 from numerpilot import clock
 
 _POLL_SECONDS = 0.05
+_MAXRSS_IN_BYTES = os.uname().sysname == "Darwin"  # Linux counts ru_maxrss in KiB
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,6 @@ def watch(popen: subprocess.Popen[bytes], memory_bytes: int, timeout_seconds: fl
         stderr=b"".join(chunks).decode("utf-8", "replace"),
         hit=hit,
     )
-
-
-_MAXRSS_IN_BYTES = os.uname().sysname == "Darwin"
 
 
 def child_env() -> dict[str, str]:
