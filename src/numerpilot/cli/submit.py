@@ -151,12 +151,13 @@ def upload_model(
     from numerpilot.runtime import PreflightFailed
 
     client, settings = _client(ctx)
+    record = None if dry_run else record_model_upload(settings, client, client.clock)
     try:
         with client:
             result = upload_pickle(
                 settings,
                 client=client,
-                on_uploaded=None if dry_run else record_model_upload(settings, client, client.clock),
+                on_uploaded=record,
                 model=model,
                 out=out_file,
                 dry_run=dry_run,
