@@ -21,32 +21,39 @@ def _isolated_home(
 
 
 # --- hosted-runtime emulator (numerpilot.runtime) ---------------------------------------------
-def _runtime_cache() -> Path:
+def _runtime_cache(config: pytest.Config) -> Path:
     import os
-    import pwd
 
     explicit = os.environ.get("NUMERPILOT_RUNTIME_CACHE")
     if explicit:
         return Path(explicit)
-    # The real home (tests redirect $HOME): the environments are costly and safe to share.
-    return Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "numerpilot" / "runtimes"
+    # Built once per checkout in pytest's own cache folder (a throwaway: --cache-clear or a
+    # fresh clone removes it), never in the user's real ~/.cache. Environments are keyed by
+    # their pins, so checkouts with other pins never disturb each other.
+    cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
+    if cache is not None:
+        return Path(cache.mkdir("numerpilot-runtimes"))
+    folder = config.rootpath / ".pytest_cache" / "d" / "numerpilot-runtimes"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _runtime_cache_env() -> Iterator[None]:
+def _runtime_cache_env(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every runner in the suite (and subprocesses) reuses one cache of runtime environments."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("NUMERPILOT_RUNTIME_CACHE", str(_runtime_cache()))
+        mp.setenv("NUMERPILOT_RUNTIME_CACHE", str(_runtime_cache(request.config)))
         yield
 
 
 @pytest.fixture(scope="session")
-def runtime_cache_dir() -> Path:
-    """The cache with the default runtime image's environment built (once; ~30 s from the
-    package registry the first time, reused after). Pass it to ``run_pickle``/``model_runner``."""
+def runtime_cache_dir(request: pytest.FixtureRequest) -> Path:
+    """The cache with the default runtime image's environment built (once per checkout; about
+    a minute and a half from the package registry the first time, reused after). Pass it to
+    ``run_pickle``/``model_runner``/``upload_model``."""
     from numerpilot.runtime import DEFAULT_IMAGE, IMAGES, ensure_env
 
-    cache = _runtime_cache()
+    cache = _runtime_cache(request.config)
     ensure_env(IMAGES[DEFAULT_IMAGE], cache)
     return cache
 

@@ -138,6 +138,12 @@ class ModelEntry(_Section):
         description="'csv': numerpilot predicts and submits; 'upload': Numerai runs a pickle.",
     )
     model: str | None = Field(None, description="Stored model to use (default: the promoted one).")
+    runtime_image: str | None = Field(
+        None,
+        pattern=r"^(numerai_predict_py_3_\d+|3\.\d+)$",
+        description="'upload' mode: the Numerai runtime image the pickle is built for and "
+        "uploaded with, by name or by its Python ('3.12'); default: Numerai's default image.",
+    )
 
 
 class TournamentSettings(_Section):

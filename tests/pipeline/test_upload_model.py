@@ -1,11 +1,13 @@
-"""``numerpilot upload-model``: the portable pickle of a stored model predicts exactly as
-numerpilot does, passes pre-flight, is uploaded and confirmed, and the local tournament runs it
-at the next round open, its output becoming the model's submission."""
+"""``numerpilot upload-model``: the pickle of a stored model (built by the runtime image's own
+Python, or the portable form on request) predicts exactly as numerpilot does, passes pre-flight
+and the image's scanner, is uploaded and confirmed, and the local tournament runs it at the next
+round open, its output becoming the model's submission. A dry run stays offline."""
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -28,8 +30,18 @@ from numerpilot.errors import CheckFailed, ExitCode
 from numerpilot.models.ensemble import predict_frame
 from numerpilot.models.store import load_model
 from numerpilot.pipeline import upload_model as upload_module
-from numerpilot.pipeline.upload_model import portable_model, upload_model
-from numerpilot.runtime import Limits, model_runner, portable_pickle_bytes, scan_pickle
+from numerpilot.pipeline.submit import LIVE_FILES
+from numerpilot.pipeline.upload_model import build_pickle, portable_model, upload_model
+from numerpilot.runtime import (
+    IMAGES,
+    Limits,
+    model_runner,
+    portable_pickle_bytes,
+    run_pickle,
+    scan_pickle,
+    scan_pickle_file,
+)
+from numerpilot.runtime.interpreters import find_interpreter
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
@@ -78,22 +90,133 @@ def test_pickle_output_equals_in_process_prediction(
     assert not scan_pickle(path.read_bytes()).has_bytecode
 
 
-def test_dry_run_builds_and_preflights_without_uploading(
-    local: RunningSim, models_dir: Path, tmp_path: Path, runtime_cache_dir: Path
+def test_the_image_built_pickle_predicts_as_numerpilot_does(
+    demo_data_dir: Path, tmp_path: Path, runtime_cache_dir: Path
+) -> None:
+    models = train_tiny(tmp_path, demo_data_dir, seeds=[0, 1], neutralize_proportion=0.5)
+    stored = load_model(models / "tiny")
+    folder = demo_data_dir / "v5.3"
+    image = IMAGES["numerai_predict_py_3_11"]
+    path = tmp_path / "model.pkl"
+
+    form = build_pickle(portable_model(stored), image, path, runtime_cache=runtime_cache_dir)
+    result = run_pickle(
+        path,
+        folder / "live.parquet",
+        folder / "live_benchmark_models.parquet",
+        cache_dir=runtime_cache_dir,
+    )
+
+    assert form == "cloudpickle" and scan_pickle_file(path).python == (3, 11)
+    assert result.report.ok, result.report.message
+    live = load_dataset(folder / "live.parquet", features=stored.features)
+    assert result.predictions is not None
+    np.testing.assert_allclose(
+        result.predictions["prediction"].to_numpy(),
+        predict_frame(stored, live.features, live.eras),
+        rtol=0,
+        atol=1e-12,
+    )
+
+
+def offline_client() -> TournamentClient:
+    """Keys, but a tournament that cannot be reached: nothing listens on port 9."""
+    return TournamentClient(
+        api_url="http://127.0.0.1:9",
+        credentials=Credentials("PUBLIC", "SECRET", source="test"),
+        retries=0,
+    )
+
+
+def live_on_disk(project: Path, demo_data_dir: Path) -> Path:
+    folder = project / "data" / "v5.3"
+    folder.mkdir(parents=True)
+    for name in LIVE_FILES:
+        shutil.copy(demo_data_dir / "v5.3" / name, folder / name)
+    return folder
+
+
+def test_dry_run_builds_and_preflights_offline_on_the_live_data_on_disk(
+    local: RunningSim,
+    models_dir: Path,
+    demo_data_dir: Path,
+    tmp_path: Path,
+    runtime_cache_dir: Path,
 ) -> None:
     settings = project_settings(tmp_path / "project", models_dir, local)
+    folder = live_on_disk(settings.project_dir, demo_data_dir)
     kept = tmp_path / "out" / "model.pkl"
-    with sim_client(local) as client:
+    with offline_client() as client:
         result = upload_model(
             settings, client=client, dry_run=True, out=kept, runtime_cache=runtime_cache_dir
         )
-        assert list_pickles(client, model_id(client, "demo_upload")) == []
     report = result.preflight
-    assert report.ok and report.rows == 200 and report.image == "numerai_predict_py_3_11"
+    assert report.ok and report.image == "numerai_predict_py_3_11"
+    assert report.rows == len(pd.read_parquet(folder / "live.parquet"))
     assert report.wall_seconds > 0 and report.peak_rss_bytes > 0
     assert (result.image, result.data_version) == ("numerai_predict_py_3_11", "v5.3")
     assert kept.exists() and result.kept and result.size_bytes == kept.stat().st_size
     assert result.receipt is None and result.dry_run
+    assert result.form == "cloudpickle" and scan_pickle_file(kept).python == (3, 11)
+    assert report.scanner is not None and report.scanner.severity == "LIKELY_UNSAFE"
+    assert any("offline" in n and str(folder / "live.parquet") in n for n in result.notes)
+
+
+def test_the_portable_form_is_flagged_and_needs_an_explicit_override(
+    local: RunningSim,
+    models_dir: Path,
+    demo_data_dir: Path,
+    tmp_path: Path,
+    runtime_cache_dir: Path,
+) -> None:
+    settings = project_settings(tmp_path / "project", models_dir, local)
+    live_on_disk(settings.project_dir, demo_data_dir)
+    with offline_client() as client:
+        with pytest.raises(CheckFailed, match=r"\(flagged_by_scanner\).*OVERTLY_MALICIOUS"):
+            upload_model(
+                settings,
+                client=client,
+                dry_run=True,
+                portable=True,
+                runtime_cache=runtime_cache_dir,
+            )
+        result = upload_model(
+            settings,
+            client=client,
+            dry_run=True,
+            portable=True,
+            allow_flagged=True,
+            runtime_cache=runtime_cache_dir,
+        )
+    assert result.form == "portable" and result.preflight.ok
+    assert result.preflight.scanner is not None
+    assert result.preflight.scanner.severity == "OVERTLY_MALICIOUS"
+    assert any("OVERTLY_MALICIOUS (allowed)" in n for n in result.notes)
+
+
+@pytest.mark.skipif(find_interpreter((3, 13)) is None, reason="no Python 3.13 on this machine")
+def test_the_pickle_is_built_for_the_image_the_user_names(
+    local: RunningSim,
+    models_dir: Path,
+    demo_data_dir: Path,
+    tmp_path: Path,
+    runtime_cache_dir: Path,
+) -> None:
+    settings = project_settings(tmp_path / "project", models_dir, local)
+    live_on_disk(settings.project_dir, demo_data_dir)
+    kept = tmp_path / "model.pkl"
+    with offline_client() as client:
+        result = upload_model(
+            settings,
+            client=client,
+            dry_run=True,
+            out=kept,
+            image="3.13",
+            runtime_cache=runtime_cache_dir,
+        )
+    assert result.image == "numerai_predict_py_3_13" and result.preflight.ok
+    assert result.preflight.python.startswith("3.13.")
+    assert scan_pickle_file(kept).python == (3, 13)
 
 
 def test_upload_is_confirmed_and_the_tournament_runs_it_at_the_next_round(
@@ -162,43 +285,64 @@ def test_preflight_command_names_the_python_a_foreign_pickle_needs(
     live = demo_data_dir / "v5.3" / "live.parquet"
     foreign = Path(__file__).parents[1] / "runtime" / "data" / "cloudpickle_py313.pkl"
     args = ["--project", str(tmp_path), "preflight", str(foreign), "--live", str(live)]
-    code, output = run_cli([*args, "--image", "numerai_predict_py_3_11", "--json"], capsys)
+    code, output = run_cli([*args, "--image", "3.11", "--json"], capsys)
     report = json.loads(output)
     assert code == ExitCode.BLOCKED
     assert report["reason"] == "foreign_bytecode"
-    assert "use image numerai_predict_py_3_13" in report["message"]
+    assert "Upload it with image numerai_predict_py_3_13" in report["message"]
 
 
-def test_upload_model_command_dry_run(
-    local: RunningSim,
+def test_a_312_pickle_on_the_311_image_is_said_to_crash_when_it_runs(
+    tmp_path: Path, demo_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = demo_data_dir / "v5.3" / "live.parquet"
+    built = Path(__file__).parents[1] / "runtime" / "data" / "cloudpickle_py312.pkl"
+    args = ["--project", str(tmp_path), "preflight", str(built), "--live", str(live)]
+    code, output = run_cli([*args, "--image", "numerai_predict_py_3_11", "--json"], capsys)
+    message = json.loads(output)["message"]
+    assert code == ExitCode.BLOCKED
+    assert "built with Python 3.12" in message
+    assert "numerai_predict_py_3_11 image runs Python 3.11, which loads it and then crashes" in (
+        message
+    )
+
+
+def test_upload_model_command_dry_run_works_offline(
     models_dir: Path,
+    demo_data_dir: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    runtime_cache_dir: Path,
 ) -> None:
     project = tmp_path / "project"
-    project.mkdir()
+    live_on_disk(project, demo_data_dir)
     (project / "numerpilot.toml").write_text(
         f'models_dir = "{models_dir}"\n[data]\nversion = "v5.3"\n'
         '[[tournament.models]]\nname = "demo_upload"\nmode = "upload"\nmodel = "tiny"\n'
     )
-    monkeypatch.setenv("NUMERAI_PUBLIC_ID", local.demo.public_id)
-    monkeypatch.setenv("NUMERAI_SECRET_KEY", local.demo.secret_key)
-    args = [
-        "--project",
-        str(project),
-        "--api-url",
-        local.url,
-        "upload-model",
-        "--dry-run",
-        "--json",
-    ]
-    code, output = run_cli(args, capsys)
+    monkeypatch.setenv("NUMERAI_PUBLIC_ID", "PUBLICKEYPUBLICKEY")
+    monkeypatch.setenv("NUMERAI_SECRET_KEY", "SECRETKEYSECRETKEY")
+    unreachable = "http://127.0.0.1:9"  # nothing listens there
+    args = ["--project", str(project), "--api-url", unreachable, "upload-model", "--dry-run"]
+    code, output = run_cli([*args, "--json"], capsys)
     result = json.loads(output)
     assert code == ExitCode.OK
     assert result["model"] == "demo_upload" and result["preflight"]["ok"] is True
     assert result["uploaded"] is False and result["pickle"] is None
-    assert local.demo.secret_key not in output
+    assert result["form"] == "cloudpickle"
+    assert result["preflight"]["scanner"]["severity"] == "LIKELY_UNSAFE"
+    assert "SECRETKEYSECRETKEY" not in output
+
+    code, output = run_cli(args, capsys)  # the table says it stayed offline
+    assert code == ExitCode.OK
+    assert "offline, Numerai not contacted" in " ".join(output.split())
+
+    code, output = run_cli([*args, "--portable", "--json"], capsys)  # flagged: the whole report
+    failed = json.loads(output)
+    assert code == ExitCode.BLOCKED and failed["uploaded"] is False
+    assert failed["preflight"]["reason"] == "flagged_by_scanner"
+    assert "eval" in failed["preflight"]["detail"]
 
 
 def test_a_lost_model_upload_is_noticed_and_redone(

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from numerpilot.cli._common import JsonOption, err, out, print_json, state
@@ -36,17 +37,30 @@ def _client(ctx: typer.Context) -> tuple[TournamentClient, Settings]:
     return TournamentClient.from_settings(settings, credentials=credentials), settings
 
 
+AllowFlagged = Annotated[
+    bool,
+    typer.Option(
+        "--allow-flagged",
+        help="Accept a pickle the image's scanner (fickling) rates OVERTLY_MALICIOUS.",
+    ),
+]
+
+
 def _report_rows(report: PreflightReport) -> list[tuple[str, str]]:
     rows = [
         ("result", "[green]passed[/]" if report.ok else f"[red]failed: {report.reason}[/]"),
         ("image", f"{report.image} (Python {report.python or '?'})"),
         ("bytecode", report.bytecode),
+    ]
+    if report.scanner is not None:
+        rows.append(("scanner", report.scanner.describe()))
+    rows += [
         ("wall time", f"{report.wall_seconds:.1f} s"),
         ("peak memory", f"{report.peak_rss_bytes / 2**20:.0f} MiB"),
         ("rows", str(report.rows)),
     ]
-    if report.message:
-        rows.append(("detail", report.message))
+    if report.message:  # a few lines; the whole text is in --json's "detail"
+        rows.append(("detail", escape(report.message)))
     return rows
 
 
@@ -110,34 +124,66 @@ def upload_model(
         Path | None, typer.Option("--out", help="Keep the built pickle at this path.")
     ] = None,
     no_download: NoDownload = False,
+    python: Annotated[
+        str | None,
+        typer.Option(
+            "--python",
+            help="Runtime image to build for and upload with, or its Python (e.g. 3.12); "
+            "default: the model's runtime_image setting, else Numerai's default.",
+        ),
+    ] = None,
+    portable: Annotated[
+        bool,
+        typer.Option(
+            "--portable",
+            help="Build the no-bytecode form instead (loads on any Python; fickling rates it "
+            "OVERTLY_MALICIOUS, so uploading it also needs --allow-flagged).",
+        ),
+    ] = False,
+    allow_flagged: AllowFlagged = False,
     json: JsonOption = False,
 ) -> None:
-    """Build the model's portable pickle, pre-flight it as Numerai runs it, upload, confirm.
+    """Build the model's pickle for its runtime image, pre-flight it as Numerai runs it, upload,
+    confirm. A dry run stays offline and uses the live data on disk.
 
     The upload is recorded in the ledger as the autopilot's are, so ``run`` keeps it."""
     from numerpilot.agent.manual import record_model_upload
+    from numerpilot.runtime import PreflightFailed
 
     client, settings = _client(ctx)
-    with client:
-        result = upload_pickle(
-            settings,
-            client=client,
-            on_uploaded=None if dry_run else record_model_upload(settings, client, client.clock),
-            model=model,
-            out=out_file,
-            dry_run=dry_run,
-            download=not no_download,
-            on_build=lambda message: err.print(f"[dim]{message}[/]"),
-        )
+    record = None if dry_run else record_model_upload(settings, client, client.clock)
+    try:
+        with client:
+            result = upload_pickle(
+                settings,
+                client=client,
+                on_uploaded=record,
+                model=model,
+                out=out_file,
+                dry_run=dry_run,
+                download=not no_download,
+                on_build=lambda message: err.print(f"[dim]{message}[/]"),
+                image=python,
+                portable=portable,
+                allow_flagged=allow_flagged,
+            )
+    except PreflightFailed as failed:  # show the whole report, then fail as usual
+        if json:
+            report = failed.report.as_dict()
+            print_json({"kind": "upload_model", "uploaded": False, "preflight": report})
+        else:
+            _table(f"pre-flight of {failed.report.image}", _report_rows(failed.report))
+        raise
     if json:
         print_json(result.as_dict())
         return
     rows = _report_rows(result.preflight)
     rows += [("pickle", f"{result.size_bytes / 2**20:.1f} MiB sha256 {result.sha256[:12]}")]
-    rows += [("data version", result.data_version)]
+    rows += [("form", result.form), ("data version", result.data_version)]
     if result.kept:
         rows.append(("kept at", str(result.pickle_path)))
     rows.append(("uploaded", result.receipt.upload_id if result.receipt else "no (dry run)"))
+    rows += [("note", escape(note)) for note in result.notes]
     _table(f"{result.model} ({result.stored_model})", rows)
 
 
@@ -149,8 +195,10 @@ def preflight(
     ] = None,
     benchmark: Annotated[Path | None, typer.Option(help="Live benchmark parquet.")] = None,
     image: Annotated[
-        str | None, typer.Option(help="Runtime image (default: the one the pickle needs).")
+        str | None,
+        typer.Option(help="Runtime image or its Python, e.g. 3.12 (default: the one it needs)."),
     ] = None,
+    allow_flagged: AllowFlagged = False,
     json: JsonOption = False,
 ) -> None:
     """Run a pickle as Numerai's runtime does (pinned packages, 1 CPU, 4 GB, 10 min)."""
@@ -163,13 +211,15 @@ def preflight(
             benchmark=benchmark,
             image=image,
             on_build=lambda message: err.print(f"[dim]{message}[/]"),
+            allow_flagged=allow_flagged,
         )
     if json:
         print_json(report.as_dict())
     else:
         _table(str(pickle_file), _report_rows(report))
     if not report.ok:
-        raise CheckFailed(f"pre-flight failed ({report.reason}): {report.message}")
+        first = report.message.splitlines()[0] if report.message else ""
+        raise CheckFailed(f"pre-flight failed ({report.reason}): {first}")
 
 
 def register(app: typer.Typer) -> None:

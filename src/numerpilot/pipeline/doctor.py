@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -12,19 +11,11 @@ import psutil
 
 from numerpilot.config import Settings, load_settings
 from numerpilot.credentials import load_credentials
-from numerpilot.errors import ConfigError, CredentialsError, TournamentError
+from numerpilot.errors import CheckFailed, ConfigError, CredentialsError, TournamentError
 from numerpilot.tournament.client import TournamentClient
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
-# Hosted-runtime images and the Python each runs (NUMERAI.md); a cloudpickled function only
-# loads on the minor version that built it.
-RUNTIME_IMAGES = {
-    "numerai_predict_py_3_10": (3, 10),
-    "numerai_predict_py_3_11": (3, 11),
-    "numerai_predict_py_3_12": (3, 12),
-    "numerai_predict_py_3_13": (3, 13),
-}
 # On-disk sizes of the full dataset files (v5.2/v5.3, rounded up), for the disk check.
 FULL_FILE_BYTES = {
     "train.parquet": 8_000_000_000,
@@ -108,17 +99,24 @@ def _memory(settings: Settings) -> Check:
     return Check("memory", "ok", detail)
 
 
-def _runtime() -> Check:
-    here = sys.version_info[:2]
-    matching = [name for name, version in RUNTIME_IMAGES.items() if version == here]
-    if matching:
-        return Check("runtime", "ok", f"Python {here[0]}.{here[1]} matches {', '.join(matching)}")
-    return Check(
-        "runtime",
-        "warn",
-        f"Python {here[0]}.{here[1]} matches no hosted image; numerpilot's model pickles still "
-        "load everywhere (no bytecode inside), but pickles from other tools will not",
-    )
+def _runtime(settings: Settings | None) -> Check:
+    """Model pickles are built by the runtime image's own Python: is it on this machine?"""
+    from numerpilot.runtime.images import resolve_image
+    from numerpilot.runtime.interpreters import find_interpreter, install_hint
+
+    entries = [m for m in settings.tournament.models if m.mode == "upload"] if settings else []
+    try:
+        chosen = [resolve_image(m.runtime_image) for m in entries] or [resolve_image(None)]
+    except CheckFailed as e:
+        return Check("runtime", "fail", str(e))
+    images = {image.name: image for image in chosen}
+    found = {name: find_interpreter(image.python) for name, image in images.items()}
+    missing = [images[name] for name, path in found.items() if path is None]
+    if missing:
+        hints = "; ".join(f"{i.name}: {install_hint(i.python)}" for i in missing)
+        return Check("runtime", "warn", f"model pickles cannot be built for {hints}")
+    where = ", ".join(f"{name} (Python at {path})" for name, path in found.items())
+    return Check("runtime", "ok", f"model pickles can be built for {where}")
 
 
 def _api(settings: Settings, credentials_path: Path) -> list[Check]:
@@ -162,7 +160,7 @@ def run_checks(project_dir: Path, *, api_url: str | None, credentials_path: Path
     if settings is not None:
         checks += [_disk(settings), _memory(settings)]
         checks += _api(settings, credentials_path)
-    checks.append(_runtime())
+    checks.append(_runtime(settings))
     return checks
 
 

@@ -1,15 +1,17 @@
 """Virtual environments that reproduce a runtime image's Python and pinned packages.
 
-Built once per image under ``$NUMERPILOT_RUNTIME_CACHE`` (default
-``~/.cache/numerpilot/runtimes``) and reused: built in a temporary folder, checked, and renamed
-into place under a file lock, so concurrent callers wait for one build and a half-built
-environment is never used. numerpilot itself is not installed there: a pickle that needs it
-fails in pre-flight exactly as it would on Numerai.
+Built once per image and set of pins under ``$NUMERPILOT_RUNTIME_CACHE`` (default
+``~/.cache/numerpilot/runtimes``), in a folder named after the image and a digest of its pins,
+and reused: new pins get a new environment and never disturb a run using the old one. Each is
+built in a temporary folder, checked, and renamed into place under a file lock, so concurrent
+callers wait for one build and a half-built environment is never used. numerpilot itself is
+not installed there: a pickle that needs it fails in pre-flight exactly as it would on Numerai.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -21,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from numerpilot.errors import CheckFailed
-from numerpilot.runtime.images import RuntimeImage, find_interpreter
+from numerpilot.runtime.images import RuntimeImage
+from numerpilot.runtime.interpreters import find_interpreter, install_hint
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,14 @@ def _marker(image: RuntimeImage) -> dict[str, object]:
     return {
         "image": image.name,
         "python": image.python_text,
-        "packages": dict(image.packages or {}),
+        "packages": dict(image.packages),
     }
+
+
+def env_root(image: RuntimeImage, cache_dir: Path | None = None) -> Path:
+    """Where ``image``'s environment lives: one folder per image and set of pins."""
+    digest = hashlib.sha256(json.dumps(_marker(image), sort_keys=True).encode()).hexdigest()
+    return (cache_dir or default_cache_dir()) / f"{image.name}-{digest[:10]}"
 
 
 def _is_complete(root: Path, image: RuntimeImage) -> bool:
@@ -92,7 +101,7 @@ def _run(command: list[str], what: str) -> str:
 
 
 def _build(image: RuntimeImage, interpreter: Path, target: Path) -> None:
-    pins = image.packages or {}
+    pins = image.packages
     venv = [str(interpreter), "-m", "venv", str(target)] + ([] if pins else ["--without-pip"])
     _run(venv, f"creating the {image.name} environment")
     python = str(target / "bin" / "python")
@@ -101,7 +110,7 @@ def _build(image: RuntimeImage, interpreter: Path, target: Path) -> None:
     if pins:
         _run(install, f"installing {image.name}'s packages")
     # Check what is importable, with the versions pinned (pip resolves, this verifies).
-    names = {name: _IMPORT_NAMES.get(name, name) for name in pins}
+    names = {name: _IMPORT_NAMES.get(name, name.replace("-", "_")) for name in pins}
     probe = (
         "import importlib.metadata as m, json, sys\n"
         f"names = {names!r}\n"
@@ -115,18 +124,18 @@ def _build(image: RuntimeImage, interpreter: Path, target: Path) -> None:
     (target / MARKER).write_text(json.dumps(_marker(image)), encoding="utf-8")
 
 
+def missing_python(image: RuntimeImage) -> str:
+    return (
+        f"no Python {image.python_text} on this machine (looked at the active Python, pyenv, "
+        f"uv and python{image.python_text} on PATH), so {image.name} cannot be emulated; "
+        + install_hint(image.python)
+    )
+
+
 def emulation_problem(image: RuntimeImage) -> str | None:
     """Why ``image`` cannot be emulated on this machine, or None (cheap: no build)."""
-    if image.packages is None:
-        return (
-            f"the pinned packages of {image.name} are not known to numerpilot, so it cannot be "
-            "emulated; use numerai_predict_py_3_11 or newer"
-        )
     if find_interpreter(image.python) is None:
-        return (
-            f"no Python {image.python_text} on this machine, so {image.name} cannot be "
-            f"emulated; install python{image.python_text} (e.g. with pyenv)"
-        )
+        return missing_python(image)
     return None
 
 
@@ -139,25 +148,19 @@ def ensure_env(
     """The cached environment of ``image``, building it first if needed (``on_build`` is told
     when a build starts: it takes a minute or so). ``CheckFailed`` when the image cannot be
     emulated here."""
-    if image.packages is None:
-        raise CheckFailed(emulation_problem(image) or image.name)
-    root = (cache_dir or default_cache_dir()) / image.name
+    root = env_root(image, cache_dir)
     if _is_complete(root, image):
         return RuntimeEnv(image, root)
-    with _locked(root.parent / f".{image.name}.lock"):
+    with _locked(root.parent / f".{root.name}.lock"):
         if _is_complete(root, image):  # another process built it while we waited
             return RuntimeEnv(image, root)
         interpreter = find_interpreter(image.python)
         if interpreter is None:
-            raise CheckFailed(
-                f"no Python {image.python_text} on this machine, so {image.name} cannot be "
-                f"emulated; install python{image.python_text} (e.g. with pyenv) or choose an "
-                "image of a Python that is installed"
-            )
+            raise CheckFailed(missing_python(image))
         if on_build is not None:
             on_build(f"building the {image.name} environment once (pip install of its pins)")
         log.info("building runtime environment %s from %s", image.name, interpreter)
-        temporary = root.with_name(f".{image.name}.build-{os.getpid()}")
+        temporary = root.with_name(f".{root.name}.build-{os.getpid()}")
         shutil.rmtree(temporary, ignore_errors=True)
         try:
             _build(image, interpreter, temporary)
@@ -171,4 +174,11 @@ def ensure_env(
     return RuntimeEnv(image, root)
 
 
-__all__ = ["CACHE_ENV", "RuntimeEnv", "default_cache_dir", "emulation_problem", "ensure_env"]
+__all__ = [
+    "CACHE_ENV",
+    "RuntimeEnv",
+    "default_cache_dir",
+    "emulation_problem",
+    "ensure_env",
+    "env_root",
+]

@@ -28,6 +28,20 @@ import pandas as pd
 INVALID_OUTPUT_EXIT = 3
 
 
+def _high_water_mark() -> int | None:
+    """This process's peak resident memory since it started this program. Not ``ru_maxrss``:
+    Linux carries that over from the process that forked and exec'd us (the caller, however
+    large it had grown); the exec'd image's own count is VmHWM."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 class _Report:
     def __init__(self, path: str):
         self.path = path
@@ -38,7 +52,7 @@ class _Report:
 
     def stage(self, name: str, **values: Any) -> None:
         self.data.update(values, stage=name)
-        self.data["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        self.data["hwm_bytes"] = _high_water_mark()
         tmp = self.path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(self.data, f)

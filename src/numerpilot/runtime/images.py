@@ -1,67 +1,65 @@
 """Numerai's hosted-runtime images: the Python each runs, its pinned packages, and choosing one.
 
-The pins are Numerai's published requirements per image (NUMERAI.md). An image whose pins are
-not known here is still recognised (so a pickle built for it is named correctly) but cannot be
-emulated.
+The pins live in ``images.toml`` (one data file, edited when Numerai publishes new ones); this
+module reads them once.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import pwd
 import re
-import shutil
-import subprocess
-import sys
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from numerpilot.errors import CheckFailed
+from numerpilot.runtime.interpreters import PythonVersion, find_interpreter, install_hint
 
-PythonVersion = tuple[int, int]
-
-_PINS_311 = {
-    "pandas": "2.3.1",
-    "numpy": "2.1.3",
-    "scipy": "1.16.0",
-    "lightgbm": "4.6.0",
-    "cloudpickle": "3.1.1",
-    "pyarrow": "21.0.0",
-    "scikit-learn": "1.6.1",
-}
-_PINS_312 = {**_PINS_311, "lightgbm": "4.5.0", "pyarrow": "18.1.0"}
-_PINS_313 = {
-    **_PINS_312,
-    "pandas": "2.3.3",
-    "numpy": "2.2.6",
-    "scipy": "1.17.1",
-    "cloudpickle": "3.1.2",
-}
+PINS_FILE = Path(__file__).with_name("images.toml")
 
 
 @dataclass(frozen=True)
 class RuntimeImage:
     name: str
     python: PythonVersion
-    packages: Mapping[str, str] | None  # exact pins; None: not published, cannot be emulated
+    packages: Mapping[str, str]  # exact pins (distribution name -> version)
+    source: str = ""  # where the pins were published
+    experimental: bool = False
 
     @property
     def python_text(self) -> str:
         return f"{self.python[0]}.{self.python[1]}"
 
 
-IMAGES: dict[str, RuntimeImage] = {
-    image.name: image
-    for image in (
-        RuntimeImage("numerai_predict_py_3_10", (3, 10), None),
-        RuntimeImage("numerai_predict_py_3_11", (3, 11), _PINS_311),
-        RuntimeImage("numerai_predict_py_3_12", (3, 12), _PINS_312),
-        RuntimeImage("numerai_predict_py_3_13", (3, 13), _PINS_313),
-    )
-}
-DEFAULT_IMAGE = "numerai_predict_py_3_11"
+def _parse_python(text: str, where: str) -> PythonVersion:
+    match = re.fullmatch(r"(\d+)\.(\d+)", text.strip())
+    if match is None:
+        raise CheckFailed(f"{PINS_FILE}: {where}: python must look like '3.11', not {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+@functools.cache
+def _load() -> tuple[dict[str, RuntimeImage], str]:
+    data = tomllib.loads(PINS_FILE.read_text(encoding="utf-8"))
+    images = {}
+    for name, entry in data["images"].items():
+        packages = {str(k): str(v) for k, v in entry["packages"].items()}
+        images[name] = RuntimeImage(
+            name=name,
+            python=_parse_python(str(entry["python"]), f"images.{name}"),
+            packages=packages,
+            source=str(entry.get("source", "")),
+            experimental=bool(entry.get("experimental", False)),
+        )
+    default = str(data["default"])
+    if default not in images:
+        raise CheckFailed(f"{PINS_FILE}: default image {default!r} is not listed")
+    return images, default
+
+
+IMAGES: dict[str, RuntimeImage] = _load()[0]
+DEFAULT_IMAGE: str = _load()[1]
 
 
 def image_name(python: PythonVersion) -> str:
@@ -77,6 +75,24 @@ def get_image(name: str) -> RuntimeImage:
 
 def image_for_python(python: PythonVersion) -> RuntimeImage | None:
     return IMAGES.get(image_name(python))
+
+
+def resolve_image(choice: str | None) -> RuntimeImage:
+    """The image a user names: an image name, or the Python it runs (``3.12``); None means
+    Numerai's default image."""
+    if choice is None:
+        return IMAGES[DEFAULT_IMAGE]
+    if choice in IMAGES:
+        return IMAGES[choice]
+    python = python_of_image_name(choice)
+    image = image_for_python(python) if python is not None else None
+    if image is None:
+        known = ", ".join(i.python_text for i in IMAGES.values())
+        raise CheckFailed(
+            f"no Numerai runtime image for {choice!r}; Numerai runs Python {known} "
+            f"(pins in {PINS_FILE.name})"
+        )
+    return image
 
 
 def python_of_image_name(name: str) -> PythonVersion | None:
@@ -111,45 +127,6 @@ def select_data_version(offered: Mapping[str, str], version: str) -> tuple[str, 
     )
 
 
-def _real_home() -> Path:
-    # Not $HOME: a caller may have redirected it (tests do), interpreters stay where they are.
-    return Path(pwd.getpwuid(os.getuid()).pw_dir)
-
-
-def _candidates(python: PythonVersion) -> list[Path]:
-    major, minor = python
-    found: list[Path] = []
-    if sys.version_info[:2] == python:
-        found.append(Path(sys.executable))
-    roots = [os.environ.get("PYENV_ROOT"), str(_real_home() / ".pyenv")]
-    for root in filter(None, roots):
-        found += sorted(Path(root).glob(f"versions/{major}.{minor}.*/bin/python{major}.{minor}"))
-    for directory in ("/usr/local/bin", "/usr/bin"):
-        found.append(Path(directory) / f"python{major}.{minor}")
-    on_path = shutil.which(f"python{major}.{minor}")
-    if on_path:
-        found.append(Path(on_path))
-    return list(dict.fromkeys(found))
-
-
-@functools.cache
-def find_interpreter(python: PythonVersion) -> Path | None:
-    """A working interpreter of this minor version on this machine (with venv), or None."""
-    probe = "import sys, venv, ensurepip; print('%d.%d' % sys.version_info[:2])"
-    for path in _candidates(python):
-        if not path.exists():
-            continue
-        try:
-            done = subprocess.run(
-                [str(path), "-I", "-c", probe], capture_output=True, text=True, timeout=60
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if done.returncode == 0 and done.stdout.strip() == f"{python[0]}.{python[1]}":
-            return path
-    return None
-
-
 __all__ = [
     "DEFAULT_IMAGE",
     "IMAGES",
@@ -158,7 +135,9 @@ __all__ = [
     "get_image",
     "image_for_python",
     "image_name",
+    "install_hint",
     "python_of_image_name",
+    "resolve_image",
     "select_data_version",
     "select_docker_image",
 ]

@@ -1,5 +1,9 @@
 """The portable model pickle: source text plus plain data, no bytecode, no numerpilot inside.
 
+Only built on request (``upload-model --portable``): it loads through ``builtins.eval``, which
+fickling, the pickle scanner of every Numerai image, rates OVERTLY_MALICIOUS; the default is
+the image-built cloudpickle of ``image_pickle.py``. What it buys is loading on any Python.
+
 A cloudpickled function carries the bytecode of the Python that built it, so it loads only on
 that minor version, and it drags in whatever helper modules it references. Instead the pickle
 here is a single call, ``builtins.eval(EXPRESSION, {"source": TEXT, "payload": DATA, ...})``:

@@ -1,9 +1,10 @@
 """The prediction code of a portable model pickle, kept as SOURCE TEXT inside the pickle.
 
-This module is never imported from a pickle: ``portable.py`` stores its text, and loading the
-pickle compiles that text with the loading interpreter (``exec``) and calls ``build(payload)``.
-So the pickle carries no bytecode (it loads on any Python minor version) and needs nothing from
-numerpilot at load time: only numpy, pandas and lightgbm, which every Numerai runtime image has.
+This module is never imported from a pickle. ``builder.py`` compiles its text in a runtime
+image's environment, calls ``build(payload)`` and pickles the resulting function by value
+(the default pickle); ``portable.py`` stores the text itself, compiled when the pickle loads
+(the no-bytecode form). Either way the pickle needs nothing from numerpilot at load time: only
+numpy, pandas and lightgbm, which every Numerai runtime image has.
 
 Rules for this file: import only numpy, pandas and lightgbm; use only their long-stable APIs
 (they differ between runtime images); define ``build``. The arithmetic mirrors
@@ -19,6 +20,11 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
+# Imported by name: when a function that reads ``np.linalg`` is pickled by value, every loaded
+# ``numpy.*.linalg`` module is stored with it, among them numpy 2's deprecated
+# ``numpy.linalg.linalg``, whose import warns at load time.
+from numpy.linalg import lstsq
 
 FORMAT = 1
 
@@ -62,7 +68,7 @@ def neutralize_per_era(
     for rows in np.split(order, bounds):
         x = np.hstack([features[rows].astype(np.float64), np.ones((len(rows), 1))])
         y = values[rows]
-        fit = x @ np.linalg.lstsq(x, y, rcond=1e-6)[0]
+        fit = x @ lstsq(x, y, rcond=1e-6)[0]
         out[rows] = y - proportion * fit
     return out
 
