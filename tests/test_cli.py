@@ -87,7 +87,8 @@ def test_init_writes_private_credentials(
 
 def test_secret_key_alone_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     code, _, err = run(["-C", str(tmp_path), "init", "--secret-key", "x"], capsys)
-    assert code == 2 and "--secret-key needs --public-id" in err
+    assert code == ExitCode.USAGE and "--secret-key needs --public-id" in err
+    assert not (tmp_path / CONFIG_FILE).exists()  # refused before anything was written
 
 
 @pytest.mark.parametrize(
@@ -112,7 +113,7 @@ def test_errors_become_one_line_and_their_exit_code(
     def fail(*args: object, **kwargs: object) -> None:
         raise error
 
-    monkeypatch.setattr("numerpilot.cli.data.download_dataset", fail)
+    monkeypatch.setattr("numerpilot.data.download.download_dataset", fail)
     got, out, err = run(["-C", str(tmp_path), "data", "download"], capsys)
     assert got == int(code)
     assert err.strip() == f"error: {error}" and out == ""
@@ -128,7 +129,7 @@ def test_interrupt_exits_130(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("numerpilot.cli.data.download_dataset", interrupted)
+    monkeypatch.setattr("numerpilot.data.download.download_dataset", interrupted)
     code, _, err = run(["-C", str(tmp_path), "data", "download"], capsys)
     assert code == 130 and "interrupted" in err
 
@@ -145,7 +146,9 @@ def test_bad_config_file_exits_with_the_config_code(
 def test_doctor_json_is_parseable(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
     url = f"http://127.0.0.1:{free_port()}"
     code, out, _ = run(["-C", str(tmp_path), "--api-url", url, "doctor", "--json"], capsys)
-    checks = {c["name"]: c for c in json.loads(out)}
+    document = json.loads(out)
+    assert document["kind"] == "doctor" and document["ok"] is (code == 0)
+    checks = {c["name"]: c for c in document["checks"]}
     assert {"config", "credentials", "api", "credentials accepted"} <= set(checks)
     assert checks["api"]["status"] == "warn"
     assert code == (ExitCode.BLOCKED if any(c["status"] == "fail" for c in checks.values()) else 0)
@@ -161,9 +164,10 @@ def test_doctor_fails_on_a_credentials_file_others_can_read(
     url = f"http://127.0.0.1:{free_port()}"
     code, out, err = run(["-C", str(tmp_path), "--api-url", url, "doctor", "--json"], capsys)
     assert code == ExitCode.BLOCKED
-    credentials = next(c for c in json.loads(out) if c["name"] == "credentials")
+    checks = json.loads(out)["checks"]
+    credentials = next(c for c in checks if c["name"] == "credentials")
     assert credentials["status"] == "fail" and f"chmod 600 {path}" in credentials["detail"]
-    assert err.strip() == "error: 1 check(s) failed: credentials"
+    assert "credentials" in err.strip().splitlines()[-1]
 
 
 def test_data_download_json(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from numerpilot.errors import ConfigError, DataError
+from numerpilot.errors import DataError
 from numerpilot.models.store import (
     BoosterInfo,
     Manifest,
@@ -95,9 +95,9 @@ def test_list_and_resolve(tmp_path: Path) -> None:
     assert resolve_model(tmp_path, None) == tmp_path / "later"
     assert resolve_model(tmp_path, "earlier") == tmp_path / "earlier"
     assert resolve_model(tmp_path, str(tmp_path / "earlier")) == tmp_path / "earlier"
-    with pytest.raises(ConfigError, match="stored: earlier, later"):
+    with pytest.raises(DataError, match="stored: earlier, later"):
         resolve_model(tmp_path, "nope")
-    with pytest.raises(ConfigError, match="numerpilot train"):
+    with pytest.raises(DataError, match="numerpilot train"):
         resolve_model(tmp_path / "empty", None)
     with pytest.raises(DataError, match="field"):
         load_model(broken)

@@ -203,7 +203,7 @@ def test_bad_requests_fail_before_any_data_is_loaded(
 
 
 def test_no_dataset_names_the_command_to_run(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="numerpilot data download"):
+    with pytest.raises(DataError, match="numerpilot data download"):
         train_model(load_settings(tmp_path), clock=CLOCK)
 
 

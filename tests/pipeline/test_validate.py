@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from numerpilot.cli import app
 from numerpilot.config import Settings, load_settings
-from numerpilot.errors import ConfigError, DataError
+from numerpilot.errors import DataError
 from numerpilot.models.store import Manifest, write_model
 from numerpilot.pipeline.validate import (
     ValidationResult,
@@ -221,7 +221,7 @@ def test_a_stored_model(demo_data_dir: Path, tmp_path: Path) -> None:
     assert [c.name for c in result.columns] == ["target", "ensemble"]
     # Squaring keeps the order of values in [0, 1]: CORR is the same.
     np.testing.assert_allclose(result.columns[0].corr, result.columns[1].corr, atol=1e-12)
-    with pytest.raises(ConfigError, match="no stored model named 'nope'"):
+    with pytest.raises(DataError, match="no stored model named 'nope'"):
         model_source(settings, "nope")
 
 

@@ -21,7 +21,7 @@ from numerpilot.agent.round_step import HostedRun, Prepared
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.data.download import download_dataset
-from numerpilot.errors import ConfigError
+from numerpilot.errors import ConfigError, DataError
 from numerpilot.models.ensemble import ENSEMBLE
 from numerpilot.models.store import read_manifest, resolve_model
 from numerpilot.pipeline.submit import PreviousPredictions, prepare_submission
@@ -189,7 +189,7 @@ class TournamentServices:
     def stored(self, name: str | None) -> TrainedModel | None:
         try:
             path = resolve_model(self.settings.models_path, name)
-        except ConfigError:
+        except DataError:  # no model stored yet
             if name is not None:
                 raise
             return None

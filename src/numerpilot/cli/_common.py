@@ -2,6 +2,9 @@
 
 Results go to stdout (a rich table, or one JSON document with ``--json``); messages and
 progress go to stderr, so ``--json`` output stays parseable.
+
+Nothing heavy is imported here: ``numerpilot --version`` and ``--help`` load this module, and
+they must start in a blink. rich's console is made on first use, settings on first call.
 """
 
 from __future__ import annotations
@@ -9,32 +12,68 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
-from rich.console import Console
 
-from numerpilot.config import Settings, load_settings
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from numerpilot.config import Settings
 
 # Output piped to a file or a log (cron, systemd) is not a terminal, and rich would then
 # wrap tables at 80 columns; 120 keeps a model's row on one line. COLUMNS still decides.
 PIPED_WIDTH = 120
 
+# The version of the JSON contract every --json document carries. Adding a key keeps it;
+# renaming or removing one, or changing a value's type, bumps it (docs in schemas/).
+SCHEMA_VERSION = 1
+
 
 def _console(*, stderr: bool) -> Console:
+    from rich.console import Console
+
     console = Console(stderr=stderr, soft_wrap=True)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = PIPED_WIDTH
     return console
 
 
-out = _console(stderr=False)
-err = _console(stderr=True)
+class _LazyConsole:
+    """A rich Console made on first use (importing rich costs a noticeable part of start-up).
+    Attribute reads and writes and ``with`` go to the console itself."""
+
+    def __init__(self, *, stderr: bool):
+        object.__setattr__(self, "_stderr", stderr)
+        object.__setattr__(self, "_console", None)
+
+    def _get(self) -> Console:
+        if self._console is None:
+            object.__setattr__(self, "_console", _console(stderr=self._stderr))
+        assert self._console is not None
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._get(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._get(), name, value)
+
+    def __enter__(self) -> Console:
+        return self._get().__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._get().__exit__(*exc)
+
+
+out = cast("Console", _LazyConsole(stderr=False))
+err = cast("Console", _LazyConsole(stderr=True))
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document for programs.")]
 
@@ -46,6 +85,8 @@ class CliState:
     debug: bool
 
     def settings(self) -> Settings:
+        from numerpilot.config import load_settings
+
         overrides: dict[str, dict[str, Any]] = {}
         if self.api_url:
             overrides["tournament"] = {"api_url": self.api_url}
@@ -76,10 +117,50 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def print_json(value: Any) -> None:
-    """One JSON document on stdout (NaN becomes null, paths and dates strings)."""
-    out.file.write(json.dumps(_plain(value), indent=None, sort_keys=False) + "\n")
+def json_document(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The contract's shape: one object with its ``kind`` and ``schema_version`` first, then
+    the document, made plain (NaN becomes null, paths, dates and amounts strings)."""
+    if not isinstance(document, Mapping) or not isinstance(document.get("kind"), str):
+        raise TypeError("a --json document is one dict with a 'kind' naming it")
+    body = {k: v for k, v in document.items() if k != "kind"}
+    plain: dict[str, Any] = _plain(
+        {"kind": document["kind"], "schema_version": SCHEMA_VERSION, **body}
+    )
+    return plain
+
+
+class _Printed:
+    """How many JSON documents this process printed: an error after a command's own document
+    (doctor's failed checks) is not printed as a second one."""
+
+    count = 0
+
+
+def print_json(document: Mapping[str, Any]) -> None:
+    """One JSON document on stdout: a dict with a ``kind`` (``schema_version`` is added)."""
+    out.file.write(json.dumps(json_document(document)) + "\n")
     out.file.flush()
+    _Printed.count += 1
 
 
-__all__ = ["CliState", "JsonOption", "err", "out", "print_json", "state"]
+def printed_json() -> int:
+    return _Printed.count
+
+
+def hint(message: str) -> None:
+    """What comes next, one line on stderr (never on stdout, which --json keeps clean)."""
+    err.print(f"[dim]next:[/] {message}", highlight=False)
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CliState",
+    "JsonOption",
+    "err",
+    "hint",
+    "json_document",
+    "out",
+    "print_json",
+    "printed_json",
+    "state",
+]

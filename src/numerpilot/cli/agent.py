@@ -6,30 +6,23 @@ import logging
 import signal
 from datetime import timedelta
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from numerpilot.agent.dashboard import EMPTY_MESSAGE, StatusResult
-from numerpilot.agent.dashboard import status as collect
-from numerpilot.agent.demo import DemoResult, run_demo
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.notify import notifier_from_settings
-from numerpilot.agent.services import TournamentServices
-from numerpilot.agent.worker import PassReport, Worker
-from numerpilot.cli._common import JsonOption, err, out, print_json, state
-from numerpilot.credentials import install_redaction, require_credentials
-from numerpilot.pipeline.demo import DEMO_DAYS, SPEED
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.cli._common import JsonOption, err, hint, out, print_json, state
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from numerpilot.agent.dashboard import StatusResult
+    from numerpilot.agent.demo import DemoResult
+    from numerpilot.agent.worker import PassReport, Worker
+
+# The demo's defaults (numerpilot.pipeline.demo's DEMO_DAYS and SPEED; a test keeps them equal):
+# spelled out here because importing the demo for its --help would load the whole tournament.
+DEMO_DAYS = 28.0
+DEMO_SPEED = 80_000.0
 
 # The worker checks for a stop at least this often while it waits.
 NAP = timedelta(seconds=5)
@@ -40,6 +33,10 @@ def _num(value: float | None) -> str:
 
 
 def _render(result: StatusResult) -> None:
+    from rich.table import Table
+
+    from numerpilot.agent.dashboard import EMPTY_MESSAGE
+
     report = result.report
     if report.empty:
         out.print(EMPTY_MESSAGE)
@@ -126,6 +123,7 @@ def status(
     rounds: Annotated[int, typer.Option(min=1, help="How many recent rounds to show.")] = 10,
 ) -> None:
     """Rounds, submissions, scores, payouts and stakes from the ledger; writes the dashboard."""
+    from numerpilot.agent.dashboard import status as collect
     from numerpilot.pipeline.status import tournament_clock
 
     settings = state(ctx).settings()
@@ -133,6 +131,7 @@ def status(
     if json:
         print_json(
             {
+                "kind": "status",
                 **result.report.as_dict(),
                 "dashboard": result.dashboard,
                 "ledger": result.ledger,
@@ -147,6 +146,8 @@ def status(
 
 
 def _render_pass(report: PassReport) -> None:
+    from rich.table import Table
+
     table = Table("model", "outcome", title=f"Round {report.round.number}" if report.round else "")
     for model, outcome in report.outcomes.items():
         table.add_row(model, outcome.value)
@@ -160,8 +161,26 @@ def _render_pass(report: PassReport) -> None:
         err.print(note)
     for error in report.errors:
         err.print(f"[yellow]{error}[/]")
-    if report.next_pass is not None:
-        err.print(f"next pass due {report.next_pass:%Y-%m-%d %H:%M} UTC")
+    waiting = _waiting(report)
+    if waiting is not None:
+        hint(waiting)
+
+
+def _waiting(report: PassReport) -> str | None:
+    """What the autopilot waits for after a pass, and until when (None: nothing announced)."""
+    if report.next_pass is None:
+        return None
+    until = f"{report.next_pass:%Y-%m-%d %H:%M} UTC"
+    rnd = report.round
+    if rnd is None:
+        why = "no round has opened yet"
+    elif not rnd.is_open(report.at):
+        why = f"round {rnd.number} is closed; waiting for the next to open"
+    elif report.errors:
+        why = f"round {rnd.number}: retrying what failed"
+    else:
+        why = f"round {rnd.number}: done for now"
+    return f"{why}; next pass at {until}"
 
 
 def run(
@@ -181,6 +200,13 @@ def run(
 
     Everything goes to the ledger; a restart (even after kill -9) resumes without a duplicate
     or a missing submission. SIGTERM or Ctrl-C stops it between steps."""
+    from numerpilot.agent.ledger import Ledger
+    from numerpilot.agent.notify import notifier_from_settings
+    from numerpilot.agent.services import TournamentServices
+    from numerpilot.agent.worker import Worker
+    from numerpilot.credentials import install_redaction, require_credentials
+    from numerpilot.tournament.client import TournamentClient
+
     settings = state(ctx).settings()
     credentials = require_credentials()
     install_redaction(credentials)
@@ -193,11 +219,12 @@ def run(
         client.sync_clock()  # before anything reads the time
         notifier = notifier_from_settings(settings, clock, secrets=credentials.secrets)
         services = TournamentServices(settings, client, clock)
-        worker = Worker(settings, ledger, notifier, services, clock, nap=NAP)
+        worker_type = Worker if once else _saying_what_next(Worker)
+        worker = worker_type(settings, ledger, notifier, services, clock, nap=NAP)
         if once:
             report = worker.run_once()
             if json:
-                print_json(report.as_dict())
+                print_json({"kind": "run_pass", **report.as_dict()})
             else:
                 _render_pass(report)
             raise typer.Exit(int(report.exit_code()))
@@ -215,6 +242,20 @@ def run(
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
         err.print(f"stopped after {worker.passes} passes")
+
+
+def _saying_what_next(base: type[Worker]) -> type[Worker]:
+    """The worker, telling after each pass what it waits for and until when (stderr)."""
+
+    class Talking(base):  # type: ignore[misc, valid-type]
+        def run_pass(self) -> PassReport:
+            report: PassReport = super().run_pass()
+            waiting = _waiting(report)
+            if waiting is not None:
+                err.print(f"[dim]{waiting}[/]", highlight=False)
+            return report
+
+    return Talking
 
 
 class _DemoProgress:
@@ -257,6 +298,10 @@ class _DemoProgress:
 
 
 def _render_demo(result: DemoResult) -> None:
+    from rich.table import Table
+
+    from numerpilot.agent.dashboard import StatusResult
+
     _render(StatusResult(result.report, result.dashboard, result.ledger, True))
     corr = "–" if result.validation_corr is None else f"{result.validation_corr:+.4f}"
     out.print(
@@ -283,12 +328,22 @@ def demo(
     ] = DEMO_DAYS,
     speed: Annotated[
         float, typer.Option(min=1.0, help="Simulated seconds per real second while it waits.")
-    ] = SPEED,
+    ] = DEMO_SPEED,
     json: JsonOption = False,
 ) -> None:
     """numerpilot's whole job on the built-in local tournament, in a few minutes, offline:
     data, training, validation, a CSV model and an uploaded model taking part in a simulated
     month of rounds, scores, payouts and stakes. Needs no credentials and no network."""
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from numerpilot.agent.demo import run_demo
+
     project = state(ctx).project_dir
     bars = Progress(
         TextColumn("{task.description}"),
@@ -302,7 +357,7 @@ def demo(
     with bars:
         result = run_demo(project, progress=_DemoProgress(bars), days=days, speed=speed)
     if json:
-        print_json(result.as_dict())
+        print_json({"kind": "demo", **result.as_dict()})
     else:
         _render_demo(result)
 

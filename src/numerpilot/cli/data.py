@@ -4,31 +4,26 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-from rich.table import Table
 
-from numerpilot.cli._common import JsonOption, err, out, print_json, state
-from numerpilot.data.download import download_dataset
+from numerpilot.cli._common import JsonOption, err, hint, out, print_json, state
 from numerpilot.data.schema import LATEST_VERSION, VERSIONS
-from numerpilot.data.synth import write_dataset
-from numerpilot.errors import ConfigError
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.errors import ConfigError, TransientTournamentError
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+OFFLINE_HINT = (
+    "no network? rehearse on the local tournament: 'numerpilot sim serve' prints its URL, then "
+    "'numerpilot --api-url URL data download'; or 'numerpilot data synth' writes data locally"
+)
 
 data_app = typer.Typer(
-    help="Dataset files: download them, or make synthetic ones.", no_args_is_help=True
+    help="Dataset files: download them, or make synthetic ones.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 
@@ -49,6 +44,20 @@ def download(
 ) -> None:
     """Download a dataset version into data/VERSION/: resumes partial files, skips complete
     ones, records each file's size and sha256 in data/VERSION/manifest.json."""
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+    from rich.table import Table
+
+    from numerpilot.data.download import download_dataset
+    from numerpilot.tournament.client import TournamentClient
+    from numerpilot.tournament.transport import NotSent
+
     settings = state(ctx).settings()
     names = [n.strip() for f in files for n in f.split(",") if n.strip()] if files else None
     bars = Progress(
@@ -68,23 +77,30 @@ def download(
         bars.update(tasks[name], completed=done, total=total)
 
     # Dataset files need no API key: credentials are not read here.
-    with TournamentClient.from_settings(settings) as client, bars:
-        summary = download_dataset(
-            client,
-            settings.data_dir,
-            files=names or settings.data.files,
-            version=version or settings.data.version,
-            strict=names is not None,
-            progress=show,
-        )
+    try:
+        with TournamentClient.from_settings(settings) as client, bars:
+            summary = download_dataset(
+                client,
+                settings.data_dir,
+                files=names or settings.data.files,
+                version=version or settings.data.version,
+                strict=names is not None,
+                progress=show,
+            )
+    except TransientTournamentError as e:
+        # No connection at all (the last try never left): offline, or a wrong --api-url.
+        if not isinstance(e, NotSent) and not isinstance(e.__cause__, NotSent):
+            raise
+        raise TransientTournamentError(f"{e}; {OFFLINE_HINT}") from e
     if json:
-        print_json(summary.as_dict())
+        print_json({"kind": "data_download", **summary.as_dict()})
         return
     table = Table("file", "status", "size", "sha256", title=f"{summary.directory}")
     for f in summary.files:
         size = f"{f.size:,}" if f.size is not None else ""
         table.add_row(f.name, f.status, size, (f.sha256 or "")[:12])
     out.print(table)
+    hint("'numerpilot train'")
 
 
 class Scale(StrEnum):
@@ -119,6 +135,18 @@ def synth(
 ) -> None:
     """Write synthetic Numerai-shaped data where downloads go (data/VERSION/FILE), with the
     best possible predictions beside it in data/VERSION/oracle/."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Table
+
+    from numerpilot.data.synth import write_dataset
+
     settings = state(ctx).settings()
     chosen = version or settings.data.version or LATEST_VERSION
     if chosen not in VERSIONS:
@@ -145,7 +173,7 @@ def synth(
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if json:
-        print_json(result.as_dict())
+        print_json({"kind": "data_synth", **result.as_dict()})
         return
     table = Table("file", "rows", "eras", "size", title=f"{result.root}")
     for f in result.files:
@@ -155,6 +183,7 @@ def synth(
         f"oracle per-era corr on validation: {result.oracle_corr_mean:.4f} "
         f"(std {result.oracle_corr_std:.4f}); written in {result.seconds:.1f} s"
     )
+    hint("'numerpilot train' (add '--name NAME' to name the model)")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
-from numerpilot.cli._common import JsonOption, err, out, print_json, state
-from numerpilot.clock import SystemClock
-from numerpilot.models.store import Manifest, list_models
-from numerpilot.pipeline.predict import predict_live
-from numerpilot.pipeline.train import train_model
+from numerpilot.cli._common import JsonOption, err, hint, out, print_json, state
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+    from numerpilot.config import Settings
+    from numerpilot.models.store import Manifest
 
 
 class _RichProgress:
@@ -77,7 +69,22 @@ def train(
 ) -> None:
     """Train the configured LightGBM ensemble, validate it per era and store it in models/.
 
-    Interrupted? Run the same command again: finished boosters are kept."""
+    Interrupted? Run the same command again (same --name, or the same day for the default
+    name): finished boosters are kept. A finished model is never overwritten, except by
+    naming it with --name, which trains it again and replaces it."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Table
+
+    from numerpilot.clock import SystemClock
+    from numerpilot.pipeline.train import train_model
+
     settings = state(ctx).settings()
     bars = Progress(
         TextColumn("{task.description}"),
@@ -93,6 +100,7 @@ def train(
     if json:
         print_json(
             {
+                "kind": "train",
                 **_summary(m),
                 "path": report.path,
                 "reused_boosters": report.reused,
@@ -123,16 +131,69 @@ def train(
     if report.reused:
         err.print(f"resumed: {report.reused} booster(s) from the interrupted run")
     out.print(f"stored {report.path} ({report.seconds:.0f} s)")
+    if settings.tournament.models:
+        hint(f"'numerpilot validate {m.name}', then 'numerpilot submit --dry-run'")
+    else:
+        hint(
+            f"'numerpilot validate {m.name}'; to take part, 'numerpilot init --model NAME' "
+            "(NAME: your model on numer.ai)"
+        )
+
+
+def _promoted(settings: Settings) -> str | None:
+    """The model the autopilot promoted last, if it ever ran here (read from its ledger)."""
+    if not settings.ledger_path.exists():
+        return None
+    from numerpilot.agent.ledger import Ledger
+    from numerpilot.clock import SystemClock
+
+    with Ledger.open(settings, SystemClock()) as ledger:
+        version = ledger.promoted_model_version()
+    return None if version is None else version.name
+
+
+def tournament_choices(settings: Settings, stored: list[str]) -> list[dict[str, Any]]:
+    """Which stored model each tournament model submits: the one its entry pins, else the
+    one the autopilot promoted, else the newest (``run`` and ``submit`` choose the same)."""
+    promoted = _promoted(settings)
+    rows = []
+    for entry in settings.tournament.models:
+        chosen: str | None
+        if entry.model is not None:
+            chosen, why = entry.model, "pinned in numerpilot.toml"
+        elif promoted is not None:
+            chosen, why = promoted, "promoted by the autopilot"
+        else:
+            chosen, why = (stored[-1] if stored else None), "the newest"
+        rows.append(
+            {
+                "name": entry.name,
+                "mode": entry.mode,
+                "stored_model": chosen if chosen in stored else None,
+                "wanted_model": chosen,
+                "why": why,
+            }
+        )
+    return rows
 
 
 def models(ctx: typer.Context, json: JsonOption = False) -> None:
-    """List the stored models, oldest first."""
+    """List the stored models, oldest first, and which one each tournament model submits."""
+    from rich.table import Table
+
+    from numerpilot.models.store import list_models
+
     settings = state(ctx).settings()
     rows = [_summary(m) for m in list_models(settings.models_path)]
+    choices = tournament_choices(settings, [r["name"] for r in rows])
+    for r in rows:
+        r["submitted_by"] = [c["name"] for c in choices if c["stored_model"] == r["name"]]
     if json:
-        print_json(rows)
+        print_json({"kind": "models", "models": rows, "tournament_models": choices})
         return
-    table = Table("name", "created", "version", "features", "targets", "corr", "sharpe")
+    table = Table(
+        "name", "created", "version", "features", "targets", "corr", "sharpe", "submitted by"
+    )
     for r in rows:
         corr, sharpe = r["validation_corr_mean"], r["validation_corr_sharpe"]
         table.add_row(
@@ -143,8 +204,15 @@ def models(ctx: typer.Context, json: JsonOption = False) -> None:
             ", ".join(r["targets"]),
             "-" if corr is None else f"{corr:.4f}",
             "-" if sharpe is None else f"{sharpe:.2f}",
+            ", ".join(f"[bold]{name}[/]" for name in r["submitted_by"]) or "-",
         )
     out.print(table if rows else f"no models in {settings.models_path}")
+    for c in choices:
+        if c["stored_model"] is None:
+            err.print(
+                f"[yellow]{c['name']} has no stored model to submit "
+                f"({c['why']}: {c['wanted_model'] or 'none'})[/]"
+            )
 
 
 def predict(
@@ -159,11 +227,14 @@ def predict(
     json: JsonOption = False,
 ) -> None:
     """Predict the live data with a stored model: a CSV with id,prediction, ready to submit."""
+    from numerpilot.pipeline.predict import predict_live
+
     settings = state(ctx).settings()
     result = predict_live(settings, model, out=out_file)
     if json:
         print_json(
             {
+                "kind": "predict",
                 "model": result.model,
                 "version": result.version,
                 "path": result.path,

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
-from rich.table import Table
 
-from numerpilot.cli._common import JsonOption, err, out, print_json, state
-from numerpilot.config import Settings
-from numerpilot.credentials import install_redaction, load_credentials
+from numerpilot.cli._common import JsonOption, err, hint, out, print_json, state
 from numerpilot.errors import CheckFailed
-from numerpilot.pipeline.upload_model import preflight_file
-from numerpilot.pipeline.upload_model import upload_model as upload_pickle
-from numerpilot.runtime import PreflightReport
-from numerpilot.tournament.client import TournamentClient
+
+if TYPE_CHECKING:
+    from numerpilot.config import Settings
+    from numerpilot.runtime import PreflightReport
+    from numerpilot.tournament.client import TournamentClient
 
 ModelArgument = Annotated[
     str | None,
@@ -29,6 +26,9 @@ NoDownload = Annotated[
 
 
 def _client(ctx: typer.Context) -> tuple[TournamentClient, Settings]:
+    from numerpilot.credentials import install_redaction, load_credentials
+    from numerpilot.tournament.client import TournamentClient
+
     settings = state(ctx).settings()
     credentials = load_credentials()
     if credentials is not None:
@@ -60,11 +60,15 @@ def _report_rows(report: PreflightReport) -> list[tuple[str, str]]:
         ("rows", str(report.rows)),
     ]
     if report.message:  # a few lines; the whole text is in --json's "detail"
+        from rich.markup import escape
+
         rows.append(("detail", escape(report.message)))
     return rows
 
 
 def _table(title: str, rows: list[tuple[str, str]]) -> None:
+    from rich.table import Table
+
     table = Table(title=title, show_header=False)
     for key, value in rows:
         table.add_row(key, value)
@@ -102,7 +106,7 @@ def submit(
             download=not no_download,
         )
     if json:
-        print_json(result.as_dict())
+        print_json({"kind": "submit", **result.as_dict()})
         return
     rows = [
         (c.name, f"{c.status} {'' if c.value is None else f'{c.value:.3f}'} {c.detail}")
@@ -114,6 +118,10 @@ def submit(
     else:
         rows.append(("uploaded", "no (dry run)"))
     _table(f"{result.model}, round {result.round_number}", rows)
+    if result.submission_id is None:
+        hint(f"'numerpilot submit {result.model}' uploads it; 'numerpilot run' does it every round")
+    else:
+        hint("'numerpilot status' shows it; 'numerpilot run' submits every round from now on")
 
 
 def upload_model(
@@ -148,6 +156,7 @@ def upload_model(
 
     The upload is recorded in the ledger as the autopilot's are, so ``run`` keeps it."""
     from numerpilot.agent.manual import record_model_upload
+    from numerpilot.pipeline.upload_model import upload_model as upload_pickle
     from numerpilot.runtime import PreflightFailed
 
     client, settings = _client(ctx)
@@ -175,7 +184,7 @@ def upload_model(
             _table(f"pre-flight of {failed.report.image}", _report_rows(failed.report))
         raise
     if json:
-        print_json(result.as_dict())
+        print_json({"kind": "upload_model", **result.as_dict()})
         return
     rows = _report_rows(result.preflight)
     rows += [("pickle", f"{result.size_bytes / 2**20:.1f} MiB sha256 {result.sha256[:12]}")]
@@ -183,8 +192,17 @@ def upload_model(
     if result.kept:
         rows.append(("kept at", str(result.pickle_path)))
     rows.append(("uploaded", result.receipt.upload_id if result.receipt else "no (dry run)"))
+    from rich.markup import escape
+
     rows += [("note", escape(note)) for note in result.notes]
     _table(f"{result.model} ({result.stored_model})", rows)
+    if result.receipt is None:
+        hint(f"'numerpilot upload-model {result.model}' uploads it")
+    else:
+        hint(
+            "Numerai runs the pickle at every round open; 'numerpilot run' keeps it current "
+            "after each retrain and records each round's submission"
+        )
 
 
 def preflight(
@@ -202,6 +220,8 @@ def preflight(
     json: JsonOption = False,
 ) -> None:
     """Run a pickle as Numerai's runtime does (pinned packages, 1 CPU, 4 GB, 10 min)."""
+    from numerpilot.pipeline.upload_model import preflight_file
+
     settings = state(ctx).settings()
     with err.status("pre-flight: running the pickle as Numerai does"):
         report = preflight_file(
@@ -214,7 +234,7 @@ def preflight(
             allow_flagged=allow_flagged,
         )
     if json:
-        print_json(report.as_dict())
+        print_json({"kind": "preflight", **report.as_dict()})
     else:
         _table(str(pickle_file), _report_rows(report))
     if not report.ok:

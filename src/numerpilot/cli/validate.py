@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich import box
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
 
 from numerpilot.cli._common import JsonOption, err, out, print_json, state
-from numerpilot.config import FEATURE_SET_NAMES
-from numerpilot.pipeline.validate import (
-    PayoutParams,
-    ValidationResult,
-    file_source,
-    model_source,
-    validate,
-)
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+    from rich.table import Table
+
+    from numerpilot.pipeline.validate import ValidationResult
+
+# Shown in --help, which must not import the configuration: the config's FEATURE_SET_NAMES and
+# the payout simulation's defaults (pipeline.validate.PayoutParams); a test keeps them equal.
+FEATURE_SET_NAMES = ("small", "medium", "all")
+CORR_MULTIPLIER, MMC_MULTIPLIER, PAYOUT_FACTOR = 0.5, 2.0, 1.0
 
 
 def _num(value: float, digits: int = 4, percent: bool = False) -> str:
@@ -37,6 +30,9 @@ def _num(value: float, digits: int = 4, percent: bool = False) -> str:
 
 def _table(result: ValidationResult) -> Table:
     """Metrics down, scored columns across: fits a terminal for a few models side by side."""
+    from rich import box
+    from rich.table import Table
+
     nan = float("nan")
     cols = result.columns
     rows: list[tuple[str, list[str]]] = [
@@ -93,19 +89,29 @@ def validate_command(
     ] = False,
     corr_multiplier: Annotated[
         float, typer.Option(help="Payout simulation: CORR multiplier.")
-    ] = PayoutParams.corr_multiplier,
+    ] = CORR_MULTIPLIER,
     mmc_multiplier: Annotated[
         float, typer.Option(help="Payout simulation: MMC multiplier.")
-    ] = PayoutParams.mmc_multiplier,
+    ] = MMC_MULTIPLIER,
     payout_factor: Annotated[
         float, typer.Option(help="Payout simulation: payout factor (min(1, 72000 / NMR at risk)).")
-    ] = PayoutParams.payout_factor,
+    ] = PAYOUT_FACTOR,
     report: Annotated[
         bool, typer.Option("--report/--no-report", help="Write the HTML report to reports/.")
     ] = True,
     json: JsonOption = False,
 ) -> None:
     """Score validation predictions per era (CORR, MMC, BMC, exposure, drawdown, payout)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from numerpilot.pipeline.validate import PayoutParams, file_source, model_source, validate
+
     settings = state(ctx).settings()
     sources = [model_source(settings, m) for m in models or []]
     sources += [file_source(p) for p in predictions or []]
@@ -137,7 +143,7 @@ def validate_command(
             progress=show,
         )
     if json:
-        print_json(result.as_dict())
+        print_json({"kind": "validate", **result.as_dict()})
     else:
         out.print(_table(result))
         excluded = (

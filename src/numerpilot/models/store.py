@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from numerpilot.errors import ConfigError, DataError
+from numerpilot.errors import DataError
 from numerpilot.fsutil import atomic_dir, atomic_path, write_text_atomic
 from numerpilot.models.train import BoosterResult
 
@@ -179,13 +179,18 @@ def resolve_model(models_dir: Path, name: str | None) -> Path:
     if name is None:
         models = list_models(models_dir)
         if not models:
-            raise ConfigError(f"no trained model in {models_dir}; run 'numerpilot train' first")
+            raise DataError(
+                f"no trained model in {models_dir}; run 'numerpilot train' first",
+                path=str(models_dir),
+            )
         return models_dir / models[-1].name
     for candidate in (Path(name), models_dir / name):
         if (candidate / MANIFEST).is_file():
             return candidate
     known = ", ".join(m.name for m in list_models(models_dir)) or "none"
-    raise ConfigError(f"no stored model named {name!r} in {models_dir} (stored: {known})")
+    raise DataError(
+        f"no stored model named {name!r} in {models_dir} (stored: {known})", path=str(models_dir)
+    )
 
 
 class PartialRun:

@@ -12,7 +12,10 @@ import psutil
 from numerpilot.config import Settings, load_settings
 from numerpilot.credentials import load_credentials
 from numerpilot.errors import CheckFailed, ConfigError, CredentialsError, TournamentError
+from numerpilot.models.store import list_models
+from numerpilot.pipeline.train_plan import local_versions
 from numerpilot.tournament.client import TournamentClient
+from numerpilot.tournament.submissions import model_ids
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -24,6 +27,8 @@ FULL_FILE_BYTES = {
 }
 FULL_TRAIN_ROWS = 2_746_268
 FEATURE_COUNTS = {"small": 42, "medium": 780, "all": 3555}
+# What train, validate and predict read from a dataset version.
+NEEDED_FILES = ("features.json", "train.parquet", "validation.parquet", "live.parquet")
 # The API checks wait at most this long for an answer (one try, no backoff).
 API_CHECK_TIMEOUT_SECONDS = 10.0
 
@@ -119,6 +124,86 @@ def _runtime(settings: Settings | None) -> Check:
     return Check("runtime", "ok", f"model pickles can be built for {where}")
 
 
+def _dataset(settings: Settings) -> Check:
+    """A dataset version with every file training and predicting read."""
+    found = local_versions(settings.data_dir)
+    version = settings.data.version or (found[-1] if found else None)
+    if version is None:
+        return Check(
+            "dataset",
+            "fail",
+            f"none in {settings.data_dir}: run 'numerpilot data download' "
+            "(or 'numerpilot data synth' to rehearse offline)",
+        )
+    folder = settings.data_dir / version
+    missing = [f for f in NEEDED_FILES if not (folder / f).is_file()]
+    if missing:
+        return Check(
+            "dataset",
+            "fail",
+            f"{folder} lacks {', '.join(missing)}: run 'numerpilot data download'",
+        )
+    return Check("dataset", "ok", f"{version} in {folder}")
+
+
+def _trained_model(settings: Settings) -> Check:
+    stored = list_models(settings.models_path)
+    if not stored:
+        return Check(
+            "trained model",
+            "fail",
+            f"none in {settings.models_path}: run 'numerpilot train' "
+            "('numerpilot run' would also train one first)",
+        )
+    newest = stored[-1]
+    return Check(
+        "trained model", "ok", f"{len(stored)} stored; newest {newest.name} ({newest.data_version})"
+    )
+
+
+def _tournament_models(settings: Settings) -> Check:
+    """``run`` needs at least one model entry, and a pinned stored model must exist."""
+    entries = settings.tournament.models
+    if not entries:
+        return Check(
+            "tournament models",
+            "fail",
+            "none configured: 'numerpilot init --model NAME' (or NAME:upload) adds one",
+        )
+    stored = {m.name for m in list_models(settings.models_path)}
+    unknown = [e for e in entries if e.model is not None and e.model not in stored]
+    if unknown:
+        return Check(
+            "tournament models",
+            "fail",
+            ", ".join(f"{e.name} uses model {e.model!r}" for e in unknown)
+            + f", not stored in {settings.models_path}",
+        )
+    described = ", ".join(f"{e.name} ({e.mode}, model {e.model or 'newest'})" for e in entries)
+    return Check("tournament models", "ok", described)
+
+
+def _models_in_account(settings: Settings, client: TournamentClient) -> Check:
+    """Each configured tournament model exists in the account the credentials open."""
+    wanted = [e.name for e in settings.tournament.models]
+    if not wanted:
+        return Check("models in account", "skip", "no tournament models configured")
+    try:
+        account = model_ids(client)
+    except TournamentError as e:
+        return Check("models in account", "warn", f"not checked: {e}")
+    missing = [name for name in wanted if name not in account]
+    if missing:
+        known = ", ".join(sorted(account)) or "none"
+        return Check(
+            "models in account",
+            "fail",
+            f"the account has no model named {', '.join(missing)} (its models: {known}); "
+            "create it on numer.ai or fix tournament.models",
+        )
+    return Check("models in account", "ok", ", ".join(wanted))
+
+
 def _api(settings: Settings, credentials_path: Path) -> list[Check]:
     """Is the API reachable, and does it accept the credentials? One quick try each: an
     unreachable API is a warning (offline work still runs), not a blocker."""
@@ -146,7 +231,8 @@ def _api(settings: Settings, credentials_path: Path) -> list[Check]:
             return [api, Check("credentials accepted", "fail", str(e))]
         except TournamentError as e:
             return [api, Check("credentials accepted", "warn", f"not checked: {e}")]
-    return [api, Check("credentials accepted", "ok", f"accepted for account '{account}'")]
+        accepted = Check("credentials accepted", "ok", f"accepted for account '{account}'")
+        return [api, accepted, _models_in_account(settings, client)]
 
 
 def run_checks(project_dir: Path, *, api_url: str | None, credentials_path: Path) -> list[Check]:
@@ -158,6 +244,7 @@ def run_checks(project_dir: Path, *, api_url: str | None, credentials_path: Path
     )
     checks.append(_credentials(credentials_path, local))
     if settings is not None:
+        checks += [_dataset(settings), _trained_model(settings), _tournament_models(settings)]
         checks += [_disk(settings), _memory(settings)]
         checks += _api(settings, credentials_path)
     checks.append(_runtime(settings))

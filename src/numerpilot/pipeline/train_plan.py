@@ -54,9 +54,10 @@ def data_version(settings: Settings) -> str:
         return settings.data.version
     versions = local_versions(settings.data_dir)
     if not versions:
-        raise ConfigError(
+        raise DataError(
             f"no dataset in {settings.data_dir}; run 'numerpilot data download' "
-            "(or 'numerpilot data synth' for synthetic data)"
+            "(or 'numerpilot data synth' for synthetic data)",
+            path=str(settings.data_dir),
         )
     return versions[-1]
 
