@@ -289,8 +289,10 @@ def test_cli_train_models_predict(project: Path) -> None:
     assert summary["validation"]["ensemble"]["eras"] == 56
 
     listed = runner.invoke(app, ["-C", str(project), "models", "--json"])
-    [row] = json.loads(listed.stdout)
-    assert row["name"] == "cli" and row["targets"] == ["target"]
+    document = json.loads(listed.stdout)
+    assert document["kind"] == "models" and document["tournament_models"] == []
+    [row] = document["models"]
+    assert row["name"] == "cli" and row["targets"] == ["target"] and row["submitted_by"] == []
     assert row["validation_corr_mean"] == pytest.approx(summary["validation_corr_mean"])
 
     out = project / "sub.csv"

@@ -12,6 +12,7 @@ import typer
 from typer._click.exceptions import ClickException, UsageError
 
 from numerpilot.cli import agent as agent_commands
+from numerpilot.cli import agents as agents_commands
 from numerpilot.cli import dashboard as dashboard_commands
 from numerpilot.cli import data as data_commands
 from numerpilot.cli import models as models_commands
@@ -89,6 +90,7 @@ for module in (
     validate_commands,
     models_commands,
     submit_commands,
+    agents_commands,
 ):
     module.register(app)
 
