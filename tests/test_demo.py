@@ -12,6 +12,7 @@ from numerpilot.config import CONFIG_FILE
 from numerpilot.errors import ConfigError, ExitCode
 from numerpilot.pipeline.demo import MARKER, prepare_folder
 from tests.cli_run import run
+from tests.contract import check_document
 
 
 @pytest.mark.slow
@@ -22,6 +23,7 @@ def test_demo_end_to_end(
     code, out, err = run(["--project", str(project), "demo", "--days", "2", "--json"], capsys)
     assert code == ExitCode.OK, err
     result = json.loads(out)
+    assert check_document(result) == "demo"
     # From Tuesday 12:05 to Thursday 12:05: three rounds, both models in each, none missed.
     assert result["rounds"] == 3 and result["confirmed_submissions"] == 6
     models = {m["model"]: m for m in result["status"]["models"]}

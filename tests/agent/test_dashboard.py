@@ -16,6 +16,7 @@ from numerpilot.cli import app
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
 from numerpilot.report.dashboard import render_dashboard
+from tests.contract import check_document
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
@@ -94,6 +95,7 @@ def test_the_status_command_prints_json(project: Path) -> None:
     result = CliRunner().invoke(app, ["-C", str(project), "status", "--json", "--rounds", "2"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
+    assert check_document(doc) == "status"
     assert [r["number"] for r in doc["rounds"]] == [1002, 1001]
     assert doc["rounds"][0]["models"]["m1"]["submission"] == "confirmed"
     assert doc["rounds"][0]["models"]["m1"]["payout"] == "0.3"

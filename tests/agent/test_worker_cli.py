@@ -28,6 +28,7 @@ from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
 from numerpilot.tournament import submissions
 from numerpilot.tournament.client import TournamentClient
 from tests.cli_run import run
+from tests.contract import check_document
 
 PROJECT = """
 [data]
@@ -95,6 +96,7 @@ def test_run_once_trains_submits_and_then_has_nothing_left(
     code, out, err = run(["--project", str(project), "run", "--once", "--json"], capsys)
     assert code == ExitCode.OK, err
     report = json.loads(out)
+    assert check_document(report) == "run_pass"
     assert report["round_open"] and report["outcomes"] == {"demo_csv": "confirmed"}
     assert report["exit_code"] == 0 and report["errors"] == []
     code, out, _ = run(["--project", str(project), "run", "--once", "--json"], capsys)

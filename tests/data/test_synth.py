@@ -21,6 +21,7 @@ from numerpilot.data.schema import VERSIONS, target_horizon, target_span_eras
 from numerpilot.data.synth import SyntheticWorld, numerai_corr, write_dataset
 from numerpilot.data.synth_layout import SCALES, era_row_counts, feature_names
 from numerpilot.errors import DataError
+from tests.contract import check_document
 
 DEMO = SCALES["demo"]
 BINS = {0.0, 0.25, 0.5, 0.75, 1.0}
@@ -367,6 +368,7 @@ def test_cli_writes_where_downloads_go(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["--project", str(tmp_path), "data", "synth", "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
+    assert check_document(doc) == "data_synth"
     assert Path(doc["root"]) == tmp_path / "data" / "v5.3"
     files = {f["name"]: f for f in doc["files"]}
     assert files["train.parquet"]["rows"] == DEMO.train_rows

@@ -24,6 +24,7 @@ from numerpilot.pipeline import train_rows
 from numerpilot.pipeline.predict import predict_live
 from numerpilot.pipeline.train import train_model
 from numerpilot.scoring.metrics import numerai_corr
+from tests.contract import check_document
 
 CLOCK = SteppedClock(datetime(2026, 3, 3, 12, tzinfo=UTC))
 FAST = LightGBMParams(
@@ -285,11 +286,13 @@ def test_cli_train_models_predict(project: Path) -> None:
     trained = runner.invoke(app, ["-C", str(project), "train", "--name", "cli", "--json"])
     assert trained.exit_code == 0, trained.output
     summary = json.loads(trained.stdout.strip().splitlines()[-1])
+    assert check_document(summary) == "train"
     assert summary["name"] == "cli" and summary["features"] == 40
     assert summary["validation"]["ensemble"]["eras"] == 56
 
     listed = runner.invoke(app, ["-C", str(project), "models", "--json"])
     document = json.loads(listed.stdout)
+    assert check_document(document) == "models"
     assert document["kind"] == "models" and document["tournament_models"] == []
     [row] = document["models"]
     assert row["name"] == "cli" and row["targets"] == ["target"] and row["submitted_by"] == []

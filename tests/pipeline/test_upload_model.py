@@ -48,6 +48,7 @@ from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
 from numerpilot.tournament.client import TournamentClient
 from numerpilot.tournament.submissions import list_pickles, list_submissions, model_id
 from numerpilot.tournament.submissions import upload_model as upload_pickle
+from tests.contract import check_document
 from tests.pipeline.submit_world import project_settings, shared_models, sim_client, train_tiny
 
 pytestmark = pytest.mark.slow
@@ -287,6 +288,7 @@ def test_preflight_command_names_the_python_a_foreign_pickle_needs(
     args = ["--project", str(tmp_path), "preflight", str(foreign), "--live", str(live)]
     code, output = run_cli([*args, "--image", "3.11", "--json"], capsys)
     report = json.loads(output)
+    assert check_document(report) == "preflight"
     assert code == ExitCode.BLOCKED
     assert report["reason"] == "foreign_bytecode"
     assert "Upload it with image numerai_predict_py_3_13" in report["message"]
@@ -327,6 +329,7 @@ def test_upload_model_command_dry_run_works_offline(
     args = ["--project", str(project), "--api-url", unreachable, "upload-model", "--dry-run"]
     code, output = run_cli([*args, "--json"], capsys)
     result = json.loads(output)
+    assert check_document(result) == "upload_model"
     assert code == ExitCode.OK
     assert result["model"] == "demo_upload" and result["preflight"]["ok"] is True
     assert result["uploaded"] is False and result["pickle"] is None

@@ -24,6 +24,7 @@ from numerpilot.pipeline.validate import (
     model_source,
     validate,
 )
+from tests.contract import check_document
 
 VERSION = "v5.3"
 
@@ -272,6 +273,7 @@ def test_cli_json_and_table(demo_data_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["-C", str(project), "validate", "-p", str(example), "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
+    assert check_document(doc) == "validate"
     assert doc["columns"][0]["name"] == "prediction"
     assert doc["report"].endswith("validate-validation_example_preds.html")
     assert len(doc["columns"][0]["per_era"]) == doc["eras_scored"]

@@ -33,8 +33,11 @@ START_TIMEOUT = 120.0  # real seconds for a cold interpreter to import and bind
 
 
 @contextmanager
-def serve_subprocess(state: Path, datasets: Path) -> Iterator[tuple[subprocess.Popen[str], dict]]:
-    """``numerpilot sim serve --json`` in a child process; yields it and its JSON line."""
+def serve_subprocess(
+    state: Path, datasets: Path, *, start: bool = True
+) -> Iterator[tuple[subprocess.Popen[str], dict]]:
+    """``numerpilot sim serve --json`` in a child process; yields it and its JSON line. A
+    restart (``start=False``) resumes at the time the state file saved."""
     command = [
         sys.executable,
         "-m",
@@ -45,8 +48,7 @@ def serve_subprocess(state: Path, datasets: Path) -> Iterator[tuple[subprocess.P
         str(state),
         "--datasets",
         str(datasets),
-        "--start",
-        "2026-03-03T12:15:00",
+        *(["--start", "2026-03-03T12:15:00"] if start else []),
         "--speed",
         "1",
         "--no-run-models",
@@ -78,7 +80,8 @@ def test_kill_9_mid_round_and_restart(
 ) -> None:
     state = tmp_path / "sim.db"
     with serve_subprocess(state, demo_data_dir) as (proc, info):
-        assert set(info) == {"url", "public_id", "secret_key", "models"}
+        assert {"url", "public_id", "secret_key", "models"} <= set(info)
+        assert info["kind"] == "sim_serve" and info["open_round"] == 1190
         assert info["url"].startswith("http://127.0.0.1:")
         assert info["models"] == ["demo_csv", "demo_upload"]
         monkeypatch.setattr(numerapi.base_api, "API_TOURNAMENT_URL", info["url"])
@@ -97,7 +100,7 @@ def test_kill_9_mid_round_and_restart(
         os.kill(proc.pid, signal.SIGKILL)  # no chance to clean up
         assert proc.wait(timeout=30) == -signal.SIGKILL
 
-    with serve_subprocess(state, demo_data_dir) as (proc, again):
+    with serve_subprocess(state, demo_data_dir, start=False) as (proc, again):
         assert {k: again[k] for k in ("public_id", "secret_key")} == {
             k: info[k] for k in ("public_id", "secret_key")
         }

@@ -1,0 +1,4 @@
+from numerpilot.schemas import write_schemas
+
+for path in write_schemas():
+    print(path)
