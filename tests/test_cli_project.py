@@ -1,0 +1,190 @@
+"""The first hour: init's file stays valid as its comments say, init --model, doctor's checks
+of a fresh project, what comes next, and a CLI that starts without heavy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from numerpilot.cli.agent import DEMO_DAYS, DEMO_SPEED
+from numerpilot.cli.validate import (
+    CORR_MULTIPLIER,
+    FEATURE_SET_NAMES,
+    MMC_MULTIPLIER,
+    PAYOUT_FACTOR,
+)
+from numerpilot.config import CONFIG_FILE, load_settings
+from numerpilot.errors import ConfigError, ExitCode
+from numerpilot.pipeline import demo as demo_pipeline
+from numerpilot.scoring.scorecard import PayoutParams
+from tests.cli_run import run
+from tests.test_cli import free_port
+
+
+def _init(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code, _, err = run(["-C", str(project), "init", *args], capsys)
+    return code, err
+
+
+def test_following_the_files_own_instructions_keeps_it_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _init(tmp_path, capsys)[0] == 0
+    text = (tmp_path / CONFIG_FILE).read_text()
+    assert "models = []" not in text  # a [[tournament.models]] table would clash with it
+    # the example the file gives, uncommented and appended at the end as it says
+    example = text[text.index("# [[tournament.models]]") :]
+    table = "\n".join(line.removeprefix("# ") for line in example.splitlines())
+    table = table.replace('model = "NAME"', "")
+    (tmp_path / CONFIG_FILE).write_text(text + "\n" + table + "\n")
+    settings = load_settings(tmp_path)
+    assert [(m.name, m.mode) for m in settings.tournament.models] == [("my_model", "csv")]
+
+
+def test_init_model_adds_tables_new_or_existing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _init(tmp_path, capsys, "--model", "alpha", "--model", "beta:upload")
+    assert code == 0 and "next:" in err and "doctor" in err
+    settings = load_settings(tmp_path)
+    assert [(m.name, m.mode) for m in settings.tournament.models] == [
+        ("alpha", "csv"),
+        ("beta", "upload"),
+    ]
+    # an existing file keeps its settings and gains the new model once
+    path = tmp_path / CONFIG_FILE
+    path.write_text(path.read_text().replace("era_step = 4", "era_step = 2"))
+    for _ in range(2):
+        code, err = _init(tmp_path, capsys, "--model", "gamma")
+        assert code == 0 and "kept its settings" in err
+    settings = load_settings(tmp_path)
+    assert [m.name for m in settings.tournament.models] == ["alpha", "beta", "gamma"]
+    assert settings.train.era_step == 2
+    tomllib.loads(path.read_text())
+
+
+@pytest.mark.parametrize("spec", ["bad name", "x:hosted", ":upload"])
+def test_init_model_refuses_a_bad_spec(
+    spec: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _init(tmp_path, capsys, "--model", spec)
+    assert code == ExitCode.USAGE and "--model" in err
+    assert not (tmp_path / CONFIG_FILE).exists()
+
+
+def test_init_model_refuses_to_break_an_invalid_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / CONFIG_FILE).write_text("[tournament\n")
+    code, err = _init(tmp_path, capsys, "--model", "alpha")
+    assert code == ExitCode.CONFIG and "not valid TOML" in err
+    assert (tmp_path / CONFIG_FILE).read_text() == "[tournament\n"
+
+
+def test_doctor_says_what_a_fresh_project_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    code, out, _ = run(["-C", str(tmp_path), "--api-url", url, "doctor", "--json"], capsys)
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert code == ExitCode.BLOCKED
+    assert checks["dataset"]["status"] == "fail" and "data download" in checks["dataset"]["detail"]
+    assert checks["trained model"]["status"] == "fail"
+    assert "numerpilot train" in checks["trained model"]["detail"]
+    assert checks["tournament models"]["status"] == "fail"
+    assert "init --model" in checks["tournament models"]["detail"]
+
+
+def test_doctor_passes_data_and_models_once_they_exist(
+    tmp_path: Path, demo_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / CONFIG_FILE).write_text(
+        f"[data]\ndir = '{demo_data_dir}'\n[[tournament.models]]\nname = 'm'\nmodel = 'gone'\n"
+    )
+    url = f"http://127.0.0.1:{free_port()}"
+    _, out, _ = run(["-C", str(tmp_path), "--api-url", url, "doctor", "--json"], capsys)
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert checks["dataset"]["status"] == "ok" and "v5.3" in checks["dataset"]["detail"]
+    # a pinned stored model that does not exist is named
+    assert checks["tournament models"]["status"] == "fail"
+    assert "'gone'" in checks["tournament models"]["detail"]
+
+
+def test_doctor_fails_on_a_model_the_account_lacks(
+    sim_server: object,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from numerpilot.sim.testing import RunningSim
+
+    assert isinstance(sim_server, RunningSim)
+    monkeypatch.setenv("NUMERAI_PUBLIC_ID", sim_server.demo.public_id)
+    monkeypatch.setenv("NUMERAI_SECRET_KEY", sim_server.demo.secret_key)
+    _init(tmp_path, capsys, "--model", "demo_csv", "--model", "not_mine")
+    args = ["-C", str(tmp_path), "--api-url", sim_server.url, "doctor", "--json"]
+    code, out, _ = run(args, capsys)
+    checks = {c["name"]: c for c in json.loads(out)["checks"]}
+    assert code == ExitCode.BLOCKED
+    found = checks["models in account"]
+    assert found["status"] == "fail" and "not_mine" in found["detail"]
+    assert "demo_csv" in found["detail"]  # the account's models are listed
+
+
+def test_help_texts_constants_match_their_sources() -> None:
+    # spelled out in the CLI so --help need not import the pipeline
+    assert (DEMO_DAYS, DEMO_SPEED) == (demo_pipeline.DEMO_DAYS, demo_pipeline.SPEED)
+    defaults = PayoutParams()
+    assert (
+        defaults.corr_multiplier,
+        defaults.mmc_multiplier,
+        defaults.payout_factor,
+    ) == (CORR_MULTIPLIER, MMC_MULTIPLIER, PAYOUT_FACTOR)
+    from numerpilot.config import FEATURE_SET_NAMES as CONFIG_SETS
+
+    assert FEATURE_SET_NAMES == CONFIG_SETS
+
+
+HEAVY = {"pandas", "numpy", "lightgbm", "sklearn", "sqlalchemy", "rich", "mcp", "numerapi"}
+
+
+@pytest.mark.parametrize(
+    ("args", "heavy"),
+    [
+        (["--version"], HEAVY | {"pydantic"}),
+        (["--help"], HEAVY | {"pydantic"}),
+        # typer itself converts option values with pydantic once a command runs
+        (["data", "--help"], HEAVY),
+        (["sim", "serve", "--help"], HEAVY),
+    ],
+)
+def test_start_up_imports_nothing_heavy(args: list[str], heavy: set[str]) -> None:
+    code = (
+        "import sys\n"
+        "from numerpilot.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded = set(eval(done.stderr.strip().splitlines()[-1]))  # a printed list of names
+    assert not loaded & heavy, loaded & heavy
+    assert done.stdout.strip()  # the version or the help was printed
+
+
+def test_init_file_is_what_config_writes(tmp_path: Path) -> None:
+    from numerpilot.config import ModelEntry, add_models_toml, starter_toml
+
+    text = starter_toml([ModelEntry(name="a")])
+    assert add_models_toml(text, [ModelEntry(name="a")]) == text  # already there
+    with pytest.raises(ConfigError, match="invalid"):
+        add_models_toml(text.replace("era_step = 4", "era_step = 0"), [ModelEntry(name="b")])
