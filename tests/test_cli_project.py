@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import tomllib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,41 @@ def test_init_file_is_what_config_writes(tmp_path: Path) -> None:
     assert add_models_toml(text, [ModelEntry(name="a")]) == text  # already there
     with pytest.raises(ConfigError, match="invalid"):
         add_models_toml(text.replace("era_step = 4", "era_step = 0"), [ModelEntry(name="b")])
+
+
+def test_what_run_waits_for_is_said() -> None:
+    from numerpilot.agent.worker import PassReport
+    from numerpilot.cli.agent import _waiting
+    from numerpilot.tournament.rounds import RoundInfo
+
+    at = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
+    closed = RoundInfo(
+        number=1300,
+        open_time=at - timedelta(hours=2),
+        close_staking_time=at - timedelta(hours=1),
+    )
+    nxt = at + timedelta(hours=22)
+    said = _waiting(PassReport(at=at, round=closed, next_pass=nxt))
+    assert said == (
+        "round 1300 is closed; waiting for the next to open; next pass at 2026-12-03 12:00 UTC"
+    )
+    assert "no round has opened yet" in str(_waiting(PassReport(at=at, round=None, next_pass=nxt)))
+    assert _waiting(PassReport(at=at, round=None)) is None
+
+
+def test_data_synth_says_what_comes_next(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(["-C", str(tmp_path), "data", "synth"], capsys)
+    assert code == 0 and "next: 'numerpilot train'" in " ".join(err.split())
+
+
+def test_download_without_network_names_api_url_and_sim_serve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NUMERPILOT_TOURNAMENT__RETRIES", "0")  # one try: no backoff to wait
+    url = f"http://127.0.0.1:{free_port()}"
+    code, out, err = run(["-C", str(tmp_path), "--api-url", url, "data", "download"], capsys)
+    assert code == ExitCode.TRANSIENT and out == ""
+    line = " ".join(err.split())
+    assert "--api-url" in line and "sim serve" in line and "data synth" in line

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -137,9 +138,10 @@ class _Printed:
 
 
 def print_json(document: Mapping[str, Any]) -> None:
-    """One JSON document on stdout: a dict with a ``kind`` (``schema_version`` is added)."""
-    out.file.write(json.dumps(json_document(document)) + "\n")
-    out.file.flush()
+    """One JSON document on stdout: a dict with a ``kind`` (``schema_version`` is added).
+    Written to sys.stdout itself: a program's JSON needs no rich (nor its import time)."""
+    sys.stdout.write(json.dumps(json_document(document)) + "\n")
+    sys.stdout.flush()
     _Printed.count += 1
 
 

@@ -179,8 +179,6 @@ def tournament_choices(settings: Settings, stored: list[str]) -> list[dict[str, 
 
 def models(ctx: typer.Context, json: JsonOption = False) -> None:
     """List the stored models, oldest first, and which one each tournament model submits."""
-    from rich.table import Table
-
     from numerpilot.models.store import list_models
 
     settings = state(ctx).settings()
@@ -191,6 +189,8 @@ def models(ctx: typer.Context, json: JsonOption = False) -> None:
     if json:
         print_json({"kind": "models", "models": rows, "tournament_models": choices})
         return
+    from rich.table import Table
+
     table = Table(
         "name", "created", "version", "features", "targets", "corr", "sharpe", "submitted by"
     )

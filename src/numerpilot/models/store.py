@@ -17,14 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from numerpilot.errors import DataError
 from numerpilot.fsutil import atomic_dir, atomic_path, write_text_atomic
-from numerpilot.models.train import BoosterResult
+
+if TYPE_CHECKING:  # listing models reads manifests only: no pandas, no LightGBM
+    import pandas as pd
+
+    from numerpilot.models.train import BoosterResult
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +221,8 @@ class PartialRun:
 
     def done(self) -> dict[tuple[str, int], BoosterResult]:
         """Boosters finished by earlier runs (each written atomically, so each is complete)."""
+        from numerpilot.models.train import BoosterResult
+
         results = {}
         for info_file in sorted((self.path / BOOSTERS).glob("*.json")):
             info = BoosterInfo.model_validate_json(info_file.read_bytes())

@@ -1,0 +1,100 @@
+"""Start-up time of the CLI and the MCP round trip, beside Python's own start.
+
+    python benchmarks/cli_startup.py [--runs N]
+
+Each command runs N times in a fresh interpreter; CPU is the child's user+system time
+(unaffected by other load, unlike wall time), reported as the median with the min and max.
+Baselines from the same run: ``python -c pass`` and ``python -c "import numerapi"``. Then the
+MCP round trip with the SDK's stdio client: spawn ``numerpilot mcp``, initialize, list the tools,
+call ``status``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+from mcp import ClientSession, StdioServerParameters, stdio_client
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(command: list[str], runs: int) -> tuple[list[float], list[float]]:
+    """(cpu seconds, wall seconds) of each run."""
+    cpu, wall = [], []
+    for _ in range(runs):
+        before, start = _child_cpu(), time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        wall.append(time.perf_counter() - start)
+        cpu.append(_child_cpu() - before)
+    return cpu, wall
+
+
+def _fmt(values: list[float]) -> str:
+    return f"{statistics.median(values):6.3f} s ({min(values):.3f}-{max(values):.3f})"
+
+
+async def mcp_round_trip(project: Path) -> dict[str, float]:
+    env = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p), "HOME": os.environ["HOME"]}
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "numerpilot", "-C", str(project), "mcp"], env=env
+    )
+    times: dict[str, float] = {}
+    start = time.perf_counter()
+    async with stdio_client(params) as (read, write), ClientSession(read, write) as client:
+        await client.initialize()
+        times["spawn + initialize"] = time.perf_counter() - start
+        mark = time.perf_counter()
+        tools = await client.list_tools()
+        times["list tools"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        result = await client.call_tool("status", {})
+        times["call status"] = time.perf_counter() - mark
+        assert result.structured_content and result.structured_content["kind"] == "status"
+        assert len(tools.tools) >= 12
+    times["total"] = time.perf_counter() - start
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    python = sys.executable
+    with tempfile.TemporaryDirectory() as folder:
+        project = Path(folder)
+        np = [python, "-m", "numerpilot", "-C", str(project)]
+        commands = {
+            "python -c pass": [python, "-c", "pass"],
+            'python -c "import numerapi"': [python, "-c", "import numerapi"],
+            "numerpilot --version": [python, "-m", "numerpilot", "--version"],
+            "numerpilot --help": [python, "-m", "numerpilot", "--help"],
+            "numerpilot status --json": [*np, "status", "--json"],
+            "numerpilot models --json": [*np, "models", "--json"],
+        }
+        print(f"{'command':32} {'CPU median (min-max)':>26} {'wall median (min-max)':>26}")
+        baseline = None
+        for name, command in commands.items():
+            cpu, wall = measure(command, args.runs)
+            baseline = baseline or statistics.median(cpu)
+            ratio = statistics.median(cpu) / baseline
+            print(f"{name:32} {_fmt(cpu):>26} {_fmt(wall):>26}  {ratio:5.0f}x pass")
+        print(f"\nMCP round trip (SDK stdio client, {args.runs} runs, wall):")
+        trips = [anyio.run(mcp_round_trip, project) for _ in range(args.runs)]
+        for step in trips[0]:
+            print(f"  {step:20} {_fmt([t[step] for t in trips])}")
+
+
+if __name__ == "__main__":
+    main()
