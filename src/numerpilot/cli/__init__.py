@@ -26,7 +26,7 @@ from numerpilot.errors import ExitCode, NumerpilotError
 from numerpilot.fsutil import DISK_FULL
 
 
-def escape(text: str) -> str:
+def _escape(text: str) -> str:
     """rich's markup escape, imported when an error is shown (not at start-up)."""
     from rich.markup import escape as rich_escape
 
@@ -109,7 +109,7 @@ def _fail(
     code: ExitCode, message: str, *, as_json: bool, before: int, document: dict[str, object]
 ) -> None:
     """One line on stderr, the JSON error on stdout under --json, then the exit code."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    err.print(f"[bold red]error:[/] {_escape(message)}", highlight=False)
     _error_json(document, as_json=as_json, before=before)
     sys.exit(int(code))
 
