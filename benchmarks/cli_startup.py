@@ -1,6 +1,9 @@
 """Start-up time of the CLI and the MCP round trip, beside Python's own start.
 
-    python benchmarks/cli_startup.py [--runs N]
+    python benchmarks/cli_startup.py [--runs N] [--before SRC]
+
+``--before SRC`` also times the numerpilot commands with ``PYTHONPATH=SRC`` (an older source
+tree, e.g. ``git archive main src | tar -x -C /tmp/before``, then ``--before /tmp/before/src``).
 
 Each command runs N times in a fresh interpreter; CPU is the child's user+system time
 (unaffected by other load, unlike wall time), reported as the median with the min and max.
@@ -30,12 +33,14 @@ def _child_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(command: list[str], runs: int) -> tuple[list[float], list[float]]:
+def measure(
+    command: list[str], runs: int, env: dict[str, str] | None = None
+) -> tuple[list[float], list[float]]:
     """(cpu seconds, wall seconds) of each run."""
     cpu, wall = [], []
     for _ in range(runs):
         before, start = _child_cpu(), time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        subprocess.run(command, check=True, capture_output=True, env=env)
         wall.append(time.perf_counter() - start)
         cpu.append(_child_cpu() - before)
     return cpu, wall
@@ -70,6 +75,7 @@ async def mcp_round_trip(project: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--before", type=Path, help="an older numerpilot source tree to compare")
     args = parser.parse_args()
     python = sys.executable
     with tempfile.TemporaryDirectory() as folder:
@@ -90,6 +96,11 @@ def main() -> None:
             baseline = baseline or statistics.median(cpu)
             ratio = statistics.median(cpu) / baseline
             print(f"{name:32} {_fmt(cpu):>26} {_fmt(wall):>26}  {ratio:5.0f}x pass")
+            if args.before is not None and "numerpilot" in name:
+                env = {**os.environ, "PYTHONPATH": str(args.before)}
+                cpu, wall = measure(command, args.runs, env)
+                ratio = statistics.median(cpu) / baseline
+                print(f"{'  before':32} {_fmt(cpu):>26} {_fmt(wall):>26}  {ratio:5.0f}x pass")
         print(f"\nMCP round trip (SDK stdio client, {args.runs} runs, wall):")
         trips = [anyio.run(mcp_round_trip, project) for _ in range(args.runs)]
         for step in trips[0]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from numerpilot.schemas import published
+from numerpilot.schemas.files import published
 
 
 def check_document(document: Any) -> str:

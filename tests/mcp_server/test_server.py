@@ -13,8 +13,8 @@ import pytest
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult, TextResourceContents
 
-from numerpilot.cli._common import SCHEMA_VERSION
 from numerpilot.errors import ExitCode
+from numerpilot.schemas import SCHEMA_VERSION
 from tests.cli_run import run
 
 TOOLS = {

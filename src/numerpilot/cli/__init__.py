@@ -21,9 +21,9 @@ from numerpilot.cli import sim as sim_commands
 from numerpilot.cli import submit as submit_commands
 from numerpilot.cli import validate as validate_commands
 from numerpilot.cli._common import CliState, err, print_json, printed_json
-from numerpilot.cli._errors import error_document, numerpilot_error_document
 from numerpilot.errors import ExitCode, NumerpilotError
 from numerpilot.fsutil import DISK_FULL
+from numerpilot.schemas import error_document, numerpilot_error_document
 
 
 def _escape(text: str) -> str:

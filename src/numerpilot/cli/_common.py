@@ -10,18 +10,16 @@ they must start in a blink. rich's console is made on first use, settings on fir
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
+
+from numerpilot.schemas import SCHEMA_VERSION, json_document
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,10 +29,6 @@ if TYPE_CHECKING:
 # Output piped to a file or a log (cron, systemd) is not a terminal, and rich would then
 # wrap tables at 80 columns; 120 keeps a model's row on one line. COLUMNS still decides.
 PIPED_WIDTH = 120
-
-# The version of the JSON contract every --json document carries. Adding a key keeps it;
-# renaming or removing one, or changing a value's type, bumps it (docs in schemas/).
-SCHEMA_VERSION = 1
 
 
 def _console(*, stderr: bool) -> Console:
@@ -100,36 +94,6 @@ def state(ctx: typer.Context) -> CliState:
     return obj
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Path | Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _plain(value.item())
-    return value
-
-
-def json_document(document: Mapping[str, Any]) -> dict[str, Any]:
-    """The contract's shape: one object with its ``kind`` and ``schema_version`` first, then
-    the document, made plain (NaN becomes null, paths, dates and amounts strings)."""
-    if not isinstance(document, Mapping) or not isinstance(document.get("kind"), str):
-        raise TypeError("a --json document is one dict with a 'kind' naming it")
-    body = {k: v for k, v in document.items() if k != "kind"}
-    plain: dict[str, Any] = _plain(
-        {"kind": document["kind"], "schema_version": SCHEMA_VERSION, **body}
-    )
-    return plain
-
-
 class _Printed:
     """How many JSON documents this process printed: an error after a command's own document
     (doctor's failed checks) is not printed as a second one."""
@@ -160,7 +124,6 @@ __all__ = [
     "JsonOption",
     "err",
     "hint",
-    "json_document",
     "out",
     "print_json",
     "printed_json",

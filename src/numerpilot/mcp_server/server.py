@@ -20,9 +20,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
 from numerpilot import __version__
-from numerpilot.cli._common import json_document
-from numerpilot.cli._errors import error_document
 from numerpilot.errors import ExitCode
+from numerpilot.schemas import error_document, json_document
 
 INSTRUCTIONS = (
     "numerpilot takes part in the Numerai tournament: data, training, validation, submissions, "

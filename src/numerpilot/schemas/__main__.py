@@ -1,4 +1,4 @@
-from numerpilot.schemas import write_schemas
+from numerpilot.schemas.files import write_schemas
 
 for path in write_schemas():
     print(path)

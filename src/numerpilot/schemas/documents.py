@@ -14,8 +14,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = 1
-
 # An NMR amount: a decimal string, never a float ("1.5", "-0.25", "0E-8").
 Amount = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")]
 Score = float | None  # a score; null when there is none (NaN is printed as null)
@@ -345,4 +343,4 @@ DOCUMENTS: dict[str, type[Document]] = {
     "sim_serve": SimServeDocument,
 }
 
-__all__ = ["DOCUMENTS", "SCHEMA_VERSION", "Amount", "Document"]
+__all__ = ["DOCUMENTS", "Amount", "Document"]
