@@ -62,8 +62,8 @@ HINTS: dict[ExitCode, str] = {
     "--public-id ...'; a credentials file must be mode 600",
     ExitCode.DATA: "get the named file: 'numerpilot data download' (or 'data synth' to "
     "rehearse) for datasets, 'numerpilot train' for a model",
-    ExitCode.TOURNAMENT: "the tournament refused the request; the message says why, nothing "
-    "was retried",
+    ExitCode.TOURNAMENT: "the tournament refused the request; the message says why: fix that "
+    "rather than retry",
     ExitCode.TRANSIENT: "retry later (from a scheduler: the next 'run --once' retries)",
     ExitCode.REJECTED: "nothing was uploaded: fix the predictions or the model the check names",
     ExitCode.BLOCKED: "fix what the failed check names, then run 'numerpilot doctor' again",
