@@ -179,7 +179,10 @@ def _tournament_models(settings: Settings) -> Check:
             ", ".join(f"{e.name} uses model {e.model!r}" for e in unknown)
             + f", not stored in {settings.models_path}",
         )
-    described = ", ".join(f"{e.name} ({e.mode}, model {e.model or 'newest'})" for e in entries)
+    described = ", ".join(
+        f"{e.name} ({e.mode}, {f'model {e.model}' if e.model else 'the newest model'})"
+        for e in entries
+    )
     return Check("tournament models", "ok", described)
 
 
