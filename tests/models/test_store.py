@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,6 +75,18 @@ def test_write_and_load_round_trip(tmp_path: Path) -> None:
     saved = pd.read_parquet(path / "validation_predictions.parquet")
     pd.testing.assert_frame_equal(saved, predictions())
     assert [p.name for p in tmp_path.iterdir()] == ["m1"]  # no temporary left behind
+
+
+def test_a_model_without_scores_is_still_listed(tmp_path: Path) -> None:
+    nan = float("nan")
+    unscored = manifest("m1").model_copy(
+        update={
+            "validation": {"ensemble": Scores(corr_mean=nan, corr_std=nan, corr_sharpe=nan, eras=0)}
+        }
+    )
+    write_model(tmp_path, unscored, {"target__seed0.txt": "tree text"}, predictions())
+    [listed] = list_models(tmp_path)
+    assert listed.name == "m1" and math.isnan(listed.validation["ensemble"].corr_mean)
 
 
 def test_write_refuses_boosters_the_manifest_does_not_list(tmp_path: Path) -> None:

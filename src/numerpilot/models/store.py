@@ -41,7 +41,9 @@ def booster_file(target: str, seed: int) -> str:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN scores (a model too small to score every era) are written as NaN, not null, so the
+    # manifest reads back instead of hiding the model from every listing.
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
 
 
 class BoosterInfo(_Strict):
