@@ -138,8 +138,8 @@ def status(
                 "ledger_found": result.ledger_found,
             }
         )
-    else:
-        _render(result)
+        return  # the document says all of it; no console is needed (nor rich's import)
+    _render(result)
     if not result.ledger_found:
         err.print(f"no ledger at {result.ledger} yet")
     err.print(f"dashboard: {result.dashboard}")
