@@ -300,15 +300,20 @@ def tournament_clock(settings: Settings) -> Clock:
     a local tournament's own (one quick ping, whose answer carries it) when it runs at another
     speed. If it does not answer, this machine's time, said in the log."""
     # Imported here: the rest of this module is a pure summary, read by the dashboard too.
-    from numerpilot.tournament.client import TournamentClient
+    from numerpilot.clock import SystemClock
     from numerpilot.tournament.transport import is_loopback
 
+    url = settings.tournament.api_url
+    if url is None or not is_loopback(url):
+        # Numerai's answers never carry a clock: no client (nor numerapi's import) needed.
+        return SystemClock()
+    from numerpilot.tournament.client import TournamentClient
+
     with TournamentClient.from_settings(settings) as client:
-        if is_loopback(client.api_url):
-            try:
-                client.ping()
-            except TournamentError as e:
-                log.warning("judging rounds by this machine's clock: %s", e)
+        try:
+            client.ping()
+        except TournamentError as e:
+            log.warning("judging rounds by this machine's clock: %s", e)
         return client.clock
 
 
