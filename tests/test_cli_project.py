@@ -162,8 +162,8 @@ HEAVY = {"pandas", "numpy", "lightgbm", "sklearn", "sqlalchemy", "rich", "mcp", 
         # typer itself converts option values with pydantic once a command runs
         (["data", "--help"], HEAVY),
         (["sim", "serve", "--help"], HEAVY),
-        # what the status needs is the ledger's SQLAlchemy and the settings, nothing more
-        (["-C", "{tmp}", "status", "--json"], HEAVY - {"sqlalchemy"}),
+        # the ledger's SQLAlchemy, and numpy/pandas for the dashboard it renders; no more
+        (["-C", "{tmp}", "status", "--json"], HEAVY - {"sqlalchemy", "numpy", "pandas"}),
         (["-C", "{tmp}", "models", "--json"], HEAVY),
     ],
 )

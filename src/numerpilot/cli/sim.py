@@ -210,6 +210,9 @@ def serve(
             datasets_dir=datasets,
             progress=lambda done, total: progress.update(task, completed=done, total=total),
         )
+    # Saved at once, not only every second: a kill -9 right after the start must still
+    # resume this world at its own time.
+    server.store.set_meta(CLOCK_KEY, clock.now().isoformat())
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
