@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 
+from numerpilot.config import LightGBMParams
 from numerpilot.data.dataset import Dataset
 from numerpilot.data.load import MemoryBudgetExceeded, RowProgress, load_dataset
 from numerpilot.models.cv import era_numbers
 from numerpilot.models.dataset import BIN_SAMPLE_ROWS, StreamedRows, bin_reference, build_streamed
+from numerpilot.models.params import booster_params
 from numerpilot.models.train import BinnedRows, bin_rows
 
 # int8 feature bytes read per chunk: large enough that real files, whose row groups hold
@@ -157,4 +160,25 @@ class TrainingFile:
         return data, binned
 
 
-__all__ = ["BINNED_BYTES_PER_VALUE", "CHUNK_BYTES", "EraIndex", "TrainingFile"]
+class TrainingRows:
+    """A file's sampled eras, the ones to train on, and their bins (found when first needed,
+    then shared by every booster and fold)."""
+
+    def __init__(
+        self,
+        file: TrainingFile,
+        index: EraIndex,
+        train_eras: npt.NDArray[np.str_],
+        params: LightGBMParams,
+    ):
+        self.file = file
+        self.index = index
+        self.train_eras = train_eras
+        self.params = params
+
+    @cached_property
+    def reference(self) -> lgb.Dataset:
+        return self.file.reference(self.index, self.train_eras, booster_params(self.params, seed=0))
+
+
+__all__ = ["BINNED_BYTES_PER_VALUE", "CHUNK_BYTES", "EraIndex", "TrainingFile", "TrainingRows"]
