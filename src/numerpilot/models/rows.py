@@ -76,23 +76,31 @@ class TrainingFile:
             memory_budget_bytes=self.budget,
         )
 
+    def plan_bytes(
+        self, index: EraIndex, train: npt.NDArray[np.str_], holdout: npt.NDArray[np.str_]
+    ) -> int:
+        """Peak memory of binning ``train`` while ``holdout``'s rows are held: the bins, the
+        holdout rows (int8 and binned) and one chunk being read."""
+        f = len(self.features)
+        chunk = min(CHUNK_BYTES, index.rows_of(train) * f)
+        return int(
+            index.rows_of(train) * f * BINNED_BYTES_PER_VALUE
+            + index.rows_of(holdout) * f * (1 + BINNED_BYTES_PER_VALUE)
+            + 2 * chunk  # one chunk as int8, one batch of it as float32 (and slack)
+        )
+
     def check_budget(
         self, index: EraIndex, train: npt.NDArray[np.str_], holdout: npt.NDArray[np.str_]
     ) -> None:
         """Refuse before reading anything if the bins, the holdout rows and one chunk would
         not fit the budget."""
-        f = len(self.features)
-        chunk = min(CHUNK_BYTES, index.rows_of(train) * f)
-        need = int(
-            index.rows_of(train) * f * BINNED_BYTES_PER_VALUE
-            + index.rows_of(holdout) * f * (1 + BINNED_BYTES_PER_VALUE)
-            + 2 * chunk  # one chunk as int8, one batch of it as float32 (and slack)
-        )
+        need = self.plan_bytes(index, train, holdout)
         if need > self.budget:
             raise MemoryBudgetExceeded(
-                f"training on {index.rows_of(train):,} rows x {f} features needs about "
-                f"{need / 1e9:.1f} GB, more than the memory budget of {self.budget / 1e9:.1f} GB; "
-                "raise 'train.era_step' or choose a smaller 'train.feature_set'",
+                f"training on {index.rows_of(train):,} rows x {len(self.features)} features "
+                f"needs about {need / 1e9:.1f} GB, more than the memory budget of "
+                f"{self.budget / 1e9:.1f} GB; raise 'train.era_step' or choose a smaller "
+                "'train.feature_set'",
                 needed=need,
                 budget=self.budget,
             )
