@@ -165,7 +165,11 @@ class _Run:
         """Every trial of ``configs`` not yet finished, as Dask tasks; results stored at once."""
         from distributed import as_completed
 
-        done = {r.number: r for r in self.store.trials(self.exp, phase) if r.number in configs}
+        done = {
+            r.number: r
+            for r in self.store.trials(self.exp, phase)
+            if r.number in configs and r.config_hash == configs[r.number].key()
+        }
         self.reused += len(done)
         todo = {n: c for n, c in configs.items() if n not in done}
         if not todo:

@@ -78,7 +78,7 @@ class TrialConfig(BaseModel):
             f"{self.preset} {features} {'+'.join(self.targets)} step {self.era_step}"
             + (f" aux {self.aux_weight:g}" if len(self.targets) > 1 else "")
             + (f" neutral {self.neutralize_proportion:g}" if self.neutralize_proportion else "")
-            + (f" [{params}]" if params else "")
+            + (f" ({params})" if params else "")
         )
 
 
