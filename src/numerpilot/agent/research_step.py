@@ -23,9 +23,10 @@ from numerpilot.errors import ConfigError, NumerpilotError
 from numerpilot.models.ensemble import ENSEMBLE
 from numerpilot.models.store import read_manifest
 from numerpilot.pipeline.train import TrainProgress
+from numerpilot.research.plan import plan_experiment
 from numerpilot.research.promote import stored_holdout_corr, train_winner
 from numerpilot.research.results import experiment_summary
-from numerpilot.research.runner import ExperimentProgress, run_experiment
+from numerpilot.research.runner import ExperimentProgress, run_experiment, scheduler_address
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,8 @@ def maybe_research(
     assert name is not None  # research_due checked it
     ledger.record_event(RUN_EVENT, f"running experiment {name}")
     try:
-        run_experiment(settings, name, ResearchLedger(ledger), progress=progress)
+        plan = plan_experiment(settings, name, scheduler=scheduler_address(settings, None))
+        run_experiment(settings, plan, ResearchLedger(ledger), progress=progress)
         outcome = promote_winner(
             ledger, notifier, settings, name, clock, margin=settings.agent.promote_margin
         )

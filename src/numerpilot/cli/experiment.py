@@ -157,17 +157,21 @@ def run(
     from numerpilot.agent.ledger import Ledger
     from numerpilot.agent.ledger_research import ResearchLedger
     from numerpilot.clock import SystemClock
-    from numerpilot.research.runner import run_experiment
+    from numerpilot.research.plan import plan_experiment
+    from numerpilot.research.runner import run_experiment, scheduler_address
 
     settings = state(ctx).settings()
+    # Planned before the ledger is opened: a bad file or plan leaves nothing behind.
+    plan = plan_experiment(
+        settings, name, workers=workers, scheduler=scheduler_address(settings, scheduler)
+    )
     with Ledger.open(settings, SystemClock()) as ledger, _bars() as bars:
         report = run_experiment(
             settings,
-            name,
+            plan,
             ResearchLedger(ledger),
             progress=_RichProgress(bars),
             scheduler=scheduler,
-            workers=workers,
         )
     summary, settings = _summary(ctx, name)
     path = _write_report(summary, settings)

@@ -104,12 +104,14 @@ def plan_experiment(
             f"{path}: setting 'evaluation.embargo_eras': {embargo} is shorter than the "
             f"targets' horizon of {horizon} eras; trials would see their test eras' future"
         )
-    total = memory_budget(settings.data.memory_budget_fraction)
+    # The plan's own reads (era and target columns) are small; trials get the budget.
+    machine = memory_budget(settings.data.memory_budget_fraction)
+    total = machine
     if experiment.resources.memory_gb > 0:
         total = int(experiment.resources.memory_gb * 1e9)
     main_targets = sorted({targets[0] for targets in space.targets})
-    holdout = _holdout(validation, main_targets[0], ev.holdout_eras, total)
-    labels = load_dataset(train, features=[], memory_budget_bytes=total).era_codes()[1]
+    holdout = _holdout(validation, main_targets[0], ev.holdout_eras, machine)
+    labels = load_dataset(train, features=[], memory_budget_bytes=machine).era_codes()[1]
     last_train = max(int(label) for label in labels)
     last_search_era = min(last_train, int(holdout[0]) - embargo - 1)
 
@@ -119,7 +121,7 @@ def plan_experiment(
     # What each shape of trial needs at its largest (the last fold, or the holdout fit).
     needs = []
     for fset, groups, step in plan_shapes(space):
-        file = TrainingFile(train, features[(fset, groups)], main_targets[:1], total)
+        file = TrainingFile(train, features[(fset, groups)], main_targets[:1], machine)
         index = search_index(file, step, last_search_era)
         if len(index.labels) < ev.cv_folds + 1:
             raise ConfigError(

@@ -31,7 +31,7 @@ from numerpilot.research.evaluate import (
     TrialTask,
     run_trial,
 )
-from numerpilot.research.plan import ExperimentPlan, plan_experiment
+from numerpilot.research.plan import ExperimentPlan
 from numerpilot.research.space import TpeSearch, TrialConfig, grid
 from numerpilot.research.store import TrialRecord, TrialStore
 
@@ -273,22 +273,25 @@ class _Run:
         self.run(BASELINE, {0: base})
 
 
+def scheduler_address(settings: Settings, scheduler: str | None) -> str | None:
+    """``--scheduler``, else the config's [research] scheduler (the file's comes after)."""
+    return scheduler or settings.research.scheduler
+
+
 def run_experiment(
     settings: Settings,
-    name: str,
+    plan: ExperimentPlan,
     store: TrialStore,
     *,
     progress: ExperimentProgress | None = None,
     scheduler: str | None = None,
-    workers: int | None = None,
     processes: bool = True,
 ) -> RunReport:
-    """Plan (refusing a bad file or an impossible plan before anything runs), then run or
-    resume the experiment on Dask and record every trial in ``store``."""
+    """Run or resume a planned experiment (``plan_experiment`` refuses a bad file or an
+    impossible plan before anything runs) on Dask; every trial is recorded in ``store``."""
     started = monotonic()
-    address = scheduler or settings.research.scheduler
-    plan = plan_experiment(settings, name, workers=workers, scheduler=address)
-    address = address or plan.experiment.resources.scheduler
+    name = plan.name
+    address = scheduler_address(settings, scheduler) or plan.experiment.resources.scheduler
     store.start_experiment(name, plan.spec_hash, plan.data_hash)
     with trial_cluster(scheduler=address, workers=plan.workers, processes=processes) as (
         client,
@@ -319,4 +322,5 @@ __all__ = [
     "baseline_config",
     "rank",
     "run_experiment",
+    "scheduler_address",
 ]
