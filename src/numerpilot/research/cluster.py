@@ -69,7 +69,8 @@ def trial_cluster(
         n_workers=workers,
         threads_per_worker=1,
         processes=processes,
-        host="127.0.0.1",
+        # Loopback only; thread workers talk in-process and take no host.
+        **({"host": "127.0.0.1"} if processes else {}),
         dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
         # Memory is planned per trial before anything runs; Dask's own limit would only

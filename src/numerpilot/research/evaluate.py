@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 PAYOUT_CLIP = 0.05
 META_COLUMN = "numerai_meta_model"
 SCOUT, FULL, HOLDOUT = "scout", "full", "holdout"
+BASELINE = "baseline"  # the project's configured model, scored on the holdout like finalists
 FloatArrayOpt = npt.NDArray[np.float64] | None
 
 
@@ -224,7 +225,7 @@ def run_trial(task: TrialTask) -> TrialOutcome:
         Path(task.paths.train), task.features, list(config.targets), task.memory_budget
     )
     index = search_index(train, task.era_step, task.last_search_era)
-    if task.phase == HOLDOUT:
+    if task.phase in (HOLDOUT, BASELINE):
         parts = fit_ensemble(recipe, train, index, index.labels)
         valid = TrainingFile(
             Path(task.paths.validation), task.features, list(config.targets), task.memory_budget
@@ -246,6 +247,7 @@ def run_trial(task: TrialTask) -> TrialOutcome:
 
 
 __all__ = [
+    "BASELINE",
     "FULL",
     "HOLDOUT",
     "SCOUT",

@@ -24,6 +24,7 @@ from numerpilot.config import Settings, TrainSettings
 from numerpilot.errors import NumerpilotError
 from numerpilot.research.cluster import ClusterInfo, trial_cluster
 from numerpilot.research.evaluate import (
+    BASELINE,
     FULL,
     HOLDOUT,
     SCOUT,
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BASELINE = "baseline"
 # What a trial may fail with and leave the rest of the experiment running.
 TRIAL_ERRORS = (NumerpilotError, ValueError, ArithmeticError, LookupError, MemoryError, OSError)
 
