@@ -22,7 +22,7 @@ CLOCK = SteppedClock(datetime(2026, 3, 3, 12, tzinfo=UTC))
 
 @pytest.mark.slow  # a real 2-process cluster and seven trials: about 40 s on 2 shared cores
 def test_an_experiment_runs_on_two_workers_and_its_winner_is_promoted(
-    project: Path, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, stdout, stderr = run(
         ["-C", str(project), "experiment", "run", "fast", "--workers", "2", "--json"], capsys
@@ -86,6 +86,18 @@ def test_an_experiment_runs_on_two_workers_and_its_winner_is_promoted(
         assert ledger.events(kind="research_promoted")
         assert ResearchLedger(ledger).experiment("fast").promoted_model == promoted["model"]  # type: ignore[union-attr]
     assert "research_promoted" in (project / "notifications.log").read_text()
+
+    # The autopilot's rule: promote only if the holdout corr beats the current model's on the
+    # same eras by agent.promote_margin; the current model is now the winner itself.
+    monkeypatch.setenv("NUMERPILOT_AGENT__PROMOTE_MARGIN", "0.5")
+    code, stdout, _ = run(
+        ["-C", str(project), "experiment", "promote", "fast", "--if-better", "--json"], capsys
+    )
+    kept = json.loads(stdout)
+    assert code == 0 and kept["promoted"] is False and kept["current_model"] == promoted["model"]
+    assert kept["current_holdout_corr"] is not None and "does not beat" in kept["reason"]
+    with Ledger(settings.ledger_path, CLOCK) as ledger:
+        assert ledger.events(kind="research_kept")
 
     code, stdout, _ = run(["-C", str(project), "experiment", "status", "--json"], capsys)
     [status] = json.loads(stdout)["experiments"]
