@@ -22,6 +22,7 @@ import numpy.typing as npt
 
 from numerpilot.clock import monotonic
 from numerpilot.data.predictions import load_predictions
+from numerpilot.errors import DataError
 from numerpilot.models.cv import walk_forward
 from numerpilot.models.fit import (
     EnsembleRecipe,
@@ -31,6 +32,7 @@ from numerpilot.models.fit import (
     predict_eras,
 )
 from numerpilot.models.rows import EraIndex, TrainingFile
+from numerpilot.research.inputs import WithBenchmark
 from numerpilot.research.space import TrialConfig
 from numerpilot.research.spec import EvaluationSettings
 from numerpilot.scoring.metrics import correlation_contribution
@@ -210,6 +212,20 @@ def peak_memory_bytes() -> int:
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
+def _file(task: TrialTask, path: str, benchmark: str | None) -> TrainingFile:
+    targets = list(task.config.targets)
+    if not task.config.benchmark_inputs:
+        return TrainingFile(Path(path), task.features, targets, task.memory_budget)
+    if benchmark is None:
+        raise DataError(
+            f"no benchmark models file beside {path}: 'space.benchmark_inputs' needs it",
+            path=path,
+        )
+    return WithBenchmark(
+        Path(path), task.features, targets, task.memory_budget, Path(benchmark), task.benchmark
+    )
+
+
 def run_trial(task: TrialTask) -> TrialOutcome:
     """One trial, on whichever worker runs it: CV (scout/full) or the holdout fit."""
     started = monotonic()
@@ -221,15 +237,11 @@ def run_trial(task: TrialTask) -> TrialOutcome:
         params=config.lightgbm(task.num_threads),
         neutralize_proportion=config.neutralize_proportion,
     )
-    train = TrainingFile(
-        Path(task.paths.train), task.features, list(config.targets), task.memory_budget
-    )
+    train = _file(task, task.paths.train, task.paths.train_benchmark)
     index = search_index(train, task.era_step, task.last_search_era)
     if task.phase in (HOLDOUT, BASELINE):
         parts = fit_ensemble(recipe, train, index, index.labels)
-        valid = TrainingFile(
-            Path(task.paths.validation), task.features, list(config.targets), task.memory_budget
-        )
+        valid = _file(task, task.paths.validation, task.paths.validation_benchmark)
         predicted = predict_eras(parts, valid, np.array(task.holdout_eras))
         bench_path, meta_path = task.paths.validation_benchmark, task.paths.meta_model
     else:

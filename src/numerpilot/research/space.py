@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from numerpilot.config import LightGBMParams, TrainSettings
+from numerpilot.errors import ConfigError
 from numerpilot.research.spec import INT_PARAMS, PRESETS, Experiment, Range, SpaceSettings
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class TrialConfig(BaseModel):
     aux_weight: float = 1.0
     era_step: int
     neutralize_proportion: float = 0.0
+    benchmark_inputs: bool = False
     params: dict[str, float] = {}
 
     def key(self) -> str:
@@ -56,6 +58,12 @@ class TrialConfig(BaseModel):
     def train_settings(self, base: TrainSettings) -> TrainSettings:
         """``base`` (the project's [train]) with this configuration in place: what promote
         trains. Early stopping and threads stay the project's."""
+        if self.benchmark_inputs:
+            raise ConfigError(
+                "setting 'space.benchmark_inputs': this configuration uses the benchmark "
+                "models as inputs, which is scored in research but cannot be promoted yet "
+                "(live prediction would need the live benchmark file)"
+            )
         params = self.lightgbm(base.params.num_threads).model_copy(
             update={"early_stopping_rounds": base.params.early_stopping_rounds}
         )
@@ -78,6 +86,7 @@ class TrialConfig(BaseModel):
             f"{self.preset} {features} {'+'.join(self.targets)} step {self.era_step}"
             + (f" aux {self.aux_weight:g}" if len(self.targets) > 1 else "")
             + (f" neutral {self.neutralize_proportion:g}" if self.neutralize_proportion else "")
+            + (" +benchmark input" if self.benchmark_inputs else "")
             + (f" ({params})" if params else "")
         )
 
@@ -96,12 +105,13 @@ def grid(space: SpaceSettings) -> Iterator[TrialConfig]:
     """Every combination, in a fixed order (the file's order, last key fastest)."""
     lists = _param_lists(space)
     names = sorted(lists)
-    for preset, (fset, groups), targets, era_step, proportion in itertools.product(
+    for preset, (fset, groups), targets, era_step, proportion, bench in itertools.product(
         space.preset,
         _feature_choices(space),
         space.targets,
         space.era_step,
         space.neutralize_proportion,
+        space.benchmark_inputs,
     ):
         aux = space.aux_weight if len(targets) > 1 else [1.0]
         for weight, values in itertools.product(aux, itertools.product(*(lists[n] for n in names))):
@@ -113,6 +123,7 @@ def grid(space: SpaceSettings) -> Iterator[TrialConfig]:
                 aux_weight=weight,
                 era_step=era_step,
                 neutralize_proportion=proportion,
+                benchmark_inputs=bench,
                 params=dict(zip(names, values, strict=True)),
             )
 
@@ -169,6 +180,7 @@ class TpeSearch:
             "aux_weight": list(s.aux_weight),
             "era_step": list(s.era_step),
             "neutralize_proportion": list(s.neutralize_proportion),
+            "benchmark_inputs": list(s.benchmark_inputs),
         }
         choices.update({f"p_{k}": list(v) for k, v in _param_lists(s).items()})
         return choices
@@ -204,6 +216,7 @@ class TpeSearch:
             else self.space.aux_weight[0],
             "era_step": config.era_step,
             "neutralize_proportion": config.neutralize_proportion,
+            "benchmark_inputs": config.benchmark_inputs,
         }
         for name, value in config.params.items():
             values[f"p_{name}"] = int(value) if name in INT_PARAMS else value
@@ -220,6 +233,7 @@ class TpeSearch:
             aux_weight=float(params["aux_weight"]) if len(targets) > 1 else 1.0,
             era_step=int(params["era_step"]),
             neutralize_proportion=float(params["neutralize_proportion"]),
+            benchmark_inputs=bool(params["benchmark_inputs"]),
             params={k[2:]: float(v) for k, v in params.items() if k.startswith("p_")},
         )
 

@@ -177,6 +177,11 @@ class SpaceSettings(_Strict):
     neutralize_proportion: list[float] = Field(
         default_factory=lambda: [0.0], description="Feature neutralisation of the ensemble."
     )
+    benchmark_inputs: list[bool] = Field(
+        default_factory=lambda: [False],
+        description="Feed the benchmark model's predictions in as one more input (scored in "
+        "research; such a winner cannot be promoted yet).",
+    )
     params: dict[str, ParamChoice] = Field(
         default_factory=dict,
         description="LightGBM parameters: a list of choices, or {low, high, log} for TPE.",
@@ -184,7 +189,14 @@ class SpaceSettings(_Strict):
 
     @model_validator(mode="after")
     def _not_empty(self) -> SpaceSettings:
-        for name in ("preset", "targets", "aux_weight", "era_step", "neutralize_proportion"):
+        for name in (
+            "preset",
+            "targets",
+            "aux_weight",
+            "era_step",
+            "neutralize_proportion",
+            "benchmark_inputs",
+        ):
             if not getattr(self, name):
                 raise ValueError(f"'space.{name}' is empty: give at least one choice")
         if not self.feature_set and not self.feature_groups:
