@@ -1,8 +1,8 @@
 """Does the search find a better model, honestly? The winner against the default model.
 
 For each synthetic world given (``numerpilot data synth --scale small --seed S``), runs one
-experiment on a 2-worker LocalCluster: scouts on every 4th era, the best two re-run on all
-eras, then the final holdout (the latest validation eras with targets, never searched). The
+experiment on a 2-worker LocalCluster: scouts on every 4th era, the best two re-run on
+every 2nd era, then the final holdout (the latest validation eras with targets, never searched). The
 baseline is numerpilot's default configuration (Numerai's example model: medium features,
 three targets, every 4th era, 2000 trees), fitted on the same eras and scored on the same
 holdout eras. The ceiling is the generator's oracle on those eras.
@@ -30,7 +30,7 @@ cv_folds = 3
 holdout_eras = 40
 
 [scout]
-era_step_factor = 4
+era_step_factor = 2
 
 [resources]
 workers = 2
@@ -38,11 +38,11 @@ workers = 2
 [space]
 feature_set = ["medium"]
 targets = [["target"], ["target", "target_cyrusd_20", "target_teager2b_20"]]
-era_step = [1]
+era_step = [2]
 
 [space.params]
-n_estimators = [500]
-learning_rate = [0.03]
+n_estimators = [300]
+learning_rate = [0.05]
 max_depth = [6]
 num_leaves = [64]
 min_child_samples = [1000, 5000]

@@ -324,6 +324,8 @@ targets = [["target"]]
 aux_weight = [1.0]
 era_step = [4]
 neutralize_proportion = [0.0]
+# The benchmark model's predictions as one more input (scored here; not promotable yet).
+benchmark_inputs = [false]
 
 [space.params]
 # A list of choices per parameter (or {{low = 0.005, high = 0.05, log = true}} with "tpe").
