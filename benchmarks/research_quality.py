@@ -2,10 +2,10 @@
 
 For each synthetic world given (``numerpilot data synth --scale small --seed S``), runs one
 experiment on a 2-worker LocalCluster: scouts on every 4th era, the best two re-run on
-every 2nd era, then the final holdout (the latest validation eras with targets, never searched). The
-baseline is numerpilot's default configuration (Numerai's example model: medium features,
-three targets, every 4th era, 2000 trees), fitted on the same eras and scored on the same
-holdout eras. The ceiling is the generator's oracle on those eras.
+every 2nd era, then the final holdout (the latest validation eras with targets, never
+searched). The baseline is numerpilot's default configuration (Numerai's example model:
+medium features, three targets, every 4th era, 2000 trees), fitted on the same eras and
+scored on the same holdout eras. The ceiling is the generator's oracle on those eras.
 
     python benchmarks/research_quality.py /tmp/small0/data /tmp/small1/data
 """
