@@ -121,7 +121,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("data_dirs", type=Path, nargs="+")
     args = parser.parse_args()
-    print(json.dumps([one_world(d) for d in args.data_dirs], indent=1))
+    for d in args.data_dirs:  # one document per world, as each finishes
+        print(json.dumps(one_world(d), indent=1), flush=True)
 
 
 if __name__ == "__main__":
