@@ -20,6 +20,7 @@ import json
 import os
 import pickle
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -111,6 +112,7 @@ def main() -> None:
     started = time.perf_counter()
     sequential = [timed_trial(task(i, cores)) for i in range(len(configs))]
     seq_wall = time.perf_counter() - started
+    print(f"sequential: {seq_wall:.1f} s", file=sys.stderr, flush=True)
 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0",
