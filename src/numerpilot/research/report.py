@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from numerpilot.fsutil import write_text_atomic
+from numerpilot.report import Report, ReportColumn, Stat, render_report
+from numerpilot.report.charts import fmt
 from numerpilot.research.results import ExperimentSummary, Finalist
 from numerpilot.research.space import TrialConfig
-from numerpilot.scoring.report import Report, ReportColumn, Stat, render_report
-from numerpilot.scoring.svg import fmt
 
 
 def _series(per_era: dict[str, dict[str, float]], eras: list[str], key: str) -> np.ndarray:
