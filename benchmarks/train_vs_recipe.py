@@ -54,8 +54,8 @@ def train_numerpilot(
 ) -> tuple[int, list[str]]:
     from numerpilot.data.load import memory_budget
     from numerpilot.models.params import booster_params
+    from numerpilot.models.rows import TrainingFile
     from numerpilot.models.train import EnsembleTrainer
-    from numerpilot.pipeline.train_rows import TrainingFile
 
     params = _params(args.trees, args.threads)
     file = TrainingFile(args.data_dir / "train.parquet", features, TARGETS, memory_budget())
@@ -104,7 +104,7 @@ def child_train(args: argparse.Namespace) -> None:
     import pandas  # noqa: F401
     from lightgbm import LGBMRegressor  # noqa: F401
 
-    import numerpilot.pipeline.train_rows  # noqa: F401
+    import numerpilot.models.rows  # noqa: F401
 
     baseline = peak_rss()
     start, cpu = monotonic(), _cpu_seconds()

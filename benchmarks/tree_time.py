@@ -46,7 +46,7 @@ def child_bin(args: argparse.Namespace) -> None:
 
     from numerpilot.data.features import read_feature_metadata, resolve_features
     from numerpilot.data.load import memory_budget
-    from numerpilot.pipeline.train_rows import TrainingFile
+    from numerpilot.models.rows import TrainingFile
 
     meta = read_feature_metadata(args.data_dir / "features.json")
     features = resolve_features(meta, "medium")

@@ -32,8 +32,13 @@ def test_demo_end_to_end(
     assert result["validation_corr"] is not None
     for key in ("validation_report", "dashboard", "ledger"):
         assert Path(result[key]).is_file(), key
-    # Nothing needed a person's attention, and heartbeats are not notifications.
-    assert result["notifications"] is None
+    # The one notification is the experiment's winner becoming demo_csv's model (every
+    # promotion is notified); heartbeats are not notifications.
+    notified = Path(result["notifications"]).read_text(encoding="utf-8").splitlines()
+    assert len(notified) == 1 and "research_promoted" in notified[0]
+    # Two configurations of one experiment: the winner and the runner-up, one per model.
+    experiment = result["experiment"]
+    assert experiment["trials"] >= 4 and experiment["winner"] != experiment["runner_up"]
     assert "<svg" in Path(result["validation_report"]).read_text(encoding="utf-8")
     assert set(result["phases"]) >= {"data, training, validation", "simulated month"}
     # Progress went to stderr, step by step.

@@ -235,6 +235,12 @@ class AgentSettings(_Section):
         description="A retrained model replaces the current one if its validation corr mean "
         "is at least this much higher.",
     )
+    research_every_days: float | None = Field(
+        None,
+        gt=0,
+        description="Run the experiment named in [research] this often and promote its winner "
+        "if it beats the current model on the holdout by promote_margin (unset: never).",
+    )
     notify_webhook: str | None = Field(None, description="POST notifications to this URL.")
     notify_log: Path | None = Field(
         Path("notifications.log"), description="Append notifications to this file."
@@ -249,6 +255,24 @@ class AgentSettings(_Section):
         # Not echoed back: a webhook URL often carries its token.
         if v is not None and not re.match(r"https?://[^/\s]+", v):
             raise ValueError("expected an http(s) URL")
+        return v
+
+
+class ResearchSettings(_Section):
+    experiment: str | None = Field(
+        None, description="The experiment (experiments/NAME.toml) the autopilot runs."
+    )
+    scheduler: str | None = Field(
+        None,
+        description="tcp://HOST:PORT of an existing Dask cluster for experiments (unset: a "
+        "local cluster sized from the cores and the memory budget).",
+    )
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler_shape(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"(tcp|tls|inproc)://\S+", v):
+            raise ValueError(f"expected an address like 'tcp://HOST:PORT', got {v!r}")
         return v
 
 
@@ -268,6 +292,7 @@ class Settings(BaseSettings):
     submit: SubmitSettings = Field(default_factory=SubmitSettings)
     stake: StakeSettings = Field(default_factory=StakeSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    research: ResearchSettings = Field(default_factory=ResearchSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -458,6 +483,7 @@ __all__ = [
     "DataSettings",
     "LightGBMParams",
     "ModelEntry",
+    "ResearchSettings",
     "Settings",
     "StakeSettings",
     "SubmitSettings",

@@ -17,10 +17,11 @@ from numerpilot.config import LightGBMParams, Settings, load_settings
 from numerpilot.data.load import MemoryBudgetExceeded, load_dataset
 from numerpilot.errors import ConfigError, DataError
 from numerpilot.fsutil import sha256_file
+from numerpilot.models import fit as fit_module
+from numerpilot.models import rows as train_rows
 from numerpilot.models.ensemble import predict_frame
 from numerpilot.models.store import list_models, load_model
 from numerpilot.pipeline import train as train_pipeline
-from numerpilot.pipeline import train_rows
 from numerpilot.pipeline.predict import predict_live
 from numerpilot.pipeline.train import train_model
 from numerpilot.scoring.metrics import numerai_corr
@@ -195,7 +196,7 @@ def test_bad_requests_fail_before_any_data_is_loaded(
     def no_loading(*args: object, **kwargs: object) -> None:
         raise AssertionError("data was loaded")
 
-    monkeypatch.setattr(train_pipeline, "load_dataset", no_loading)
+    monkeypatch.setattr(fit_module, "load_dataset", no_loading)
     monkeypatch.setattr(train_rows, "load_dataset", no_loading)
     with pytest.raises(ConfigError, match=message):
         train_model(settings_for(project, **train), clock=CLOCK)

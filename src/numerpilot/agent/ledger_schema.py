@@ -200,6 +200,47 @@ class HeartbeatRow(Base):
     beats: Mapped[int] = mapped_column(default=0)
 
 
+class ExperimentRow(Base):
+    """A research experiment (see ``agent.ledger_research``)."""
+
+    __tablename__ = "experiments"
+
+    name: Mapped[str] = mapped_column(primary_key=True)
+    run_key: Mapped[str]  # spec hash + data hash: a changed file or data starts afresh
+    status: Mapped[str]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    winner: Mapped[str | None]
+    promoted_model: Mapped[str | None]
+
+
+class TrialRow(Base):
+    """One research trial; ``status`` 'pending' holds a configuration asked but not run."""
+
+    __tablename__ = "trials"
+    __table_args__ = (
+        UniqueConstraint("experiment", "run_key", "phase", "number", name="uq_trial"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    experiment: Mapped[str] = mapped_column(ForeignKey("experiments.name"))
+    run_key: Mapped[str]
+    phase: Mapped[str]
+    number: Mapped[int]
+    config_hash: Mapped[str]
+    data_hash: Mapped[str]
+    config: Mapped[dict[str, Any]]
+    status: Mapped[str]
+    objective: Mapped[float | None]
+    scores: Mapped[dict[str, Any] | None]
+    per_era: Mapped[dict[str, Any] | None]
+    wall_seconds: Mapped[float | None]
+    peak_memory_bytes: Mapped[int | None]
+    worker: Mapped[str | None]
+    error: Mapped[str | None]
+    finished_at: Mapped[datetime | None]
+
+
 def _json(value: Any) -> str:
     # Details may carry decimals, times or paths: stored as their text.
     return json.dumps(value, sort_keys=True, default=str)

@@ -39,6 +39,7 @@ class Kind(StrEnum):
     FALLBACK = "fallback"  # a round submitted with an earlier model: the promoted one failed
     CREDENTIALS_REFUSED = "credentials_refused"  # the worker stopped: a person must act
     HEARTBEAT = "heartbeat"
+    RESEARCH_PROMOTED = "research_promoted"  # an experiment's winner became the model
 
 
 # A heartbeat every half hour would drown the notifications (the demo's log was 114 heartbeats

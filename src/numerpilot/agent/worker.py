@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from numerpilot.agent import results, retrain
+from numerpilot.agent import research_step, results, retrain
 from numerpilot.agent.ledger import Ledger, Submission
 from numerpilot.agent.notify import Kind, Notifier
 from numerpilot.agent.pickles import PickleSource, keep_pickles
@@ -319,6 +319,9 @@ class Worker:
         unfinished = any(o in UNFINISHED for o in report.outcomes.values())
         if not unfinished:
             self._maybe_retrain(report)
+            research_step.maybe_research(
+                self.ledger, self.notifier, self.settings, self.clock, report.notes
+            )
         self._results(report, rnd)
         report.next_pass = self._plan(report, rnd, unfinished)
 

@@ -15,6 +15,7 @@ from numerpilot.cli import agent as agent_commands
 from numerpilot.cli import agents as agents_commands
 from numerpilot.cli import dashboard as dashboard_commands
 from numerpilot.cli import data as data_commands
+from numerpilot.cli import experiment as experiment_commands
 from numerpilot.cli import models as models_commands
 from numerpilot.cli import project as project_commands
 from numerpilot.cli import sim as sim_commands
@@ -91,6 +92,7 @@ for module in (
     models_commands,
     submit_commands,
     agents_commands,
+    experiment_commands,
 ):
     module.register(app)
 

@@ -44,8 +44,9 @@ DEMO_DAYS = 28
 SPEED = 80_000.0  # a simulated day in about a real second of waiting
 SCORE_DAYS = 5
 MODEL_NAME = "demo-v5.3"
+EXPERIMENT = "demo"
 # What the demo leaves behind, removed when it runs again in the same folder.
-OWNED = ("sim", "models", "predictions", "submissions", "reports", "numerpilot.db",
+OWNED = ("sim", "models", "predictions", "submissions", "reports", "experiments", "numerpilot.db",
          "numerpilot.db-wal", "numerpilot.db-shm", "notifications.log")  # fmt: skip
 
 DEMO_TOML = f"""{MARKER}: written by 'numerpilot demo', which rewrites this folder when it
@@ -88,6 +89,40 @@ mode = "csv"
 [[tournament.models]]
 name = "demo_upload"
 mode = "upload"
+"""
+
+
+# A handful of trials: two target choices x two learning rates, scored out of fold at full
+# scale (the demo data is small: no scouting), the best two on the holdout. The winner
+# becomes demo_csv's model, the runner-up demo_upload's, so the two curves differ.
+DEMO_EXPERIMENT = """# written by 'numerpilot demo'
+[search]
+method = "grid"
+trials = 4
+finalists = 2
+
+[evaluation]
+cv_folds = 2
+holdout_eras = 12
+
+[scout]
+era_step_factor = 1
+
+[resources]
+workers = 2
+
+[space]
+feature_set = ["medium"]
+targets = [["target"], ["target", "target_teager2b_20"]]
+era_step = [1]
+
+[space.params]
+n_estimators = [120]
+learning_rate = [0.03, 0.1]
+max_depth = [4]
+num_leaves = [15]
+colsample_bytree = [0.5]
+min_child_samples = [50]
 """
 
 
@@ -178,6 +213,8 @@ def prepare_folder(project: Path) -> None:
         elif path.exists():
             path.unlink()
     write_text_atomic(config, DEMO_TOML)
+    (project / "experiments").mkdir()
+    write_text_atomic(project / "experiments" / f"{EXPERIMENT}.toml", DEMO_EXPERIMENT)
 
 
 def sim_config() -> SimConfig:
@@ -238,6 +275,8 @@ def train_and_validate(world: DemoWorld) -> TrainedDemo:
 
 __all__ = [
     "DEMO_DAYS",
+    "DEMO_EXPERIMENT",
+    "EXPERIMENT",
     "MARKER",
     "MODEL_NAME",
     "SIM_START",

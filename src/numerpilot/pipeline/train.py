@@ -1,9 +1,9 @@
-"""``numerpilot train``: plan, bin, train the ensemble, validate it, store it.
+"""``numerpilot train``: plan, fit, store.
 
-The request is checked first (``train_plan``), before any data is read; the rows are streamed
-into LightGBM's bins (``train_rows``). Each finished booster is kept in the model's partial
-directory at once; a rerun after an interruption trains only the (target, seed) pairs still
-missing.
+The request is checked first (``train_plan``), before any data is read; fitting, cross-
+validation and prediction are ``models.fit``'s (the same code every research trial runs).
+Each finished booster is kept in the model's partial directory at once; a rerun after an
+interruption trains only the (target, seed) pairs still missing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -22,12 +21,20 @@ from numerpilot import __version__
 from numerpilot.clock import Clock, monotonic
 from numerpilot.config import Settings, TrainSettings
 from numerpilot.data.dataset import Dataset
-from numerpilot.data.load import EraRange, load_dataset, memory_budget
+from numerpilot.data.load import memory_budget
 from numerpilot.data.manifest import matches, read_manifest
 from numerpilot.fsutil import sha256_file
 from numerpilot.models.cv import Split, holdout_split, walk_forward
-from numerpilot.models.ensemble import ENSEMBLE, predict_columns
-from numerpilot.models.params import booster_params
+from numerpilot.models.ensemble import predict_columns
+from numerpilot.models.fit import (
+    EnsembleParts,
+    EnsembleRecipe,
+    FitProgress,
+    cross_validate,
+    predict_file,
+    score_columns,
+)
+from numerpilot.models.rows import EraIndex, TrainingFile, TrainingRows
 from numerpilot.models.store import (
     Manifest,
     PartialRun,
@@ -36,7 +43,7 @@ from numerpilot.models.store import (
     booster_info,
     write_model,
 )
-from numerpilot.models.train import BinnedRows, BoosterProgress, BoosterResult, EnsembleTrainer
+from numerpilot.models.train import BinnedRows, BoosterResult, EnsembleTrainer
 from numerpilot.pipeline.train_plan import (
     FEATURES_FILE,
     TRAIN_FILE,
@@ -44,20 +51,13 @@ from numerpilot.pipeline.train_plan import (
     TrainPlan,
     plan_training,
 )
-from numerpilot.pipeline.train_rows import EraIndex, TrainingFile
-from numerpilot.scoring.metrics import numerai_corr
 from numerpilot.scoring.summary import summarize
 
 logger = logging.getLogger(__name__)
 
-# Validation is predicted a few eras at a time: the full file's medium set is 3.2 GB as int8.
-VALIDATION_CHUNK_ROWS = 400_000
 
-
-class TrainProgress(BoosterProgress, Protocol):
+class TrainProgress(FitProgress, Protocol):
     """Progress of a whole run: steps, rows loaded, and each booster's iterations."""
-
-    def step(self, message: str) -> None: ...
 
     def rows(self, done: int, total: int) -> None:
         """Training rows read and binned so far, of ``total``."""
@@ -74,15 +74,6 @@ class TrainReport:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Spec:
-    """The ensemble being built, in the shape ``predict_columns`` takes."""
-
-    boosters: list[tuple[str, int, str]]
-    weights: dict[str, float]
-    neutralize_proportion: float
-
-
 def file_sha256(path: Path) -> str:
     """The download manifest's hash while the file is unchanged, else a fresh one."""
     record = read_manifest(path.parent).files.get(path.name)
@@ -96,83 +87,35 @@ def _scores(per_era: npt.NDArray[np.float64]) -> Scores:
     return Scores(corr_mean=s.mean, corr_std=s.std, corr_sharpe=s.sharpe, eras=s.eras)
 
 
-def _score_columns(
-    columns: dict[str, npt.NDArray[np.float64]], target: npt.NDArray[Any], eras: npt.NDArray[Any]
-) -> dict[str, npt.NDArray[np.float64]]:
-    """Per-era numerai_corr of every column against the main target."""
-    names = list(columns)
-    per_era = numerai_corr(np.column_stack([columns[n] for n in names]), target, eras)
-    return {n: per_era[:, j] for j, n in enumerate(names)}
-
-
-def _era_chunks(labels: npt.NDArray[np.str_], counts: npt.NDArray[np.int64]) -> list[EraRange]:
-    """Consecutive eras grouped into chunks of about ``VALIDATION_CHUNK_ROWS`` rows."""
-    chunks, first, rows = [], 0, 0
-    for i, count in enumerate(counts):
-        rows += int(count)
-        if rows >= VALIDATION_CHUNK_ROWS or i == len(counts) - 1:
-            chunks.append(EraRange(str(labels[first]), str(labels[i])))
-            first, rows = i + 1, 0
-    return chunks
+def recipe_of(t: TrainSettings, weights: dict[str, float]) -> EnsembleRecipe:
+    return EnsembleRecipe(
+        targets=list(t.targets),
+        weights=weights,
+        seeds=list(t.seeds),
+        params=t.params,
+        neutralize_proportion=t.neutralize_proportion,
+    )
 
 
 def _validate(
-    spec: _Spec, plan: TrainPlan, budget: int, progress: TrainProgress | None
+    parts: EnsembleParts, plan: TrainPlan, budget: int, progress: TrainProgress | None
 ) -> tuple[pd.DataFrame, dict[str, Scores]]:
     """Predict the whole validation file (test eras too), chunk by chunk; score on targets."""
-    path = plan.version_dir / VALIDATION_FILE
-    index = load_dataset(path, features=[], memory_budget_bytes=budget)
-    codes, labels = index.era_codes()
-    chunks = _era_chunks(labels, np.bincount(codes, minlength=len(labels)))
-    frames, target_parts, era_parts = [], [], []
-    for k, chunk in enumerate(chunks, 1):
-        if progress is not None:
-            progress.step(
-                f"predicting validation eras {chunk.first}-{chunk.last} ({k}/{len(chunks)})"
-            )
-        part = load_dataset(
-            path,
-            features=plan.features,
-            targets=plan.targets[:1],
-            eras=chunk,
-            memory_budget_bytes=budget,
-        )
-        columns = predict_columns(spec, part.features, part.eras)
-        frames.append(pd.DataFrame(columns, index=pd.Index(part.ids, name="id")))
-        target_parts.append(part.targets[:, 0])
-        era_parts.append(part.eras)
-    frame = pd.concat(frames)
-    target, eras = np.concatenate(target_parts), np.concatenate(era_parts)
-    per_era = _score_columns({c: frame[c].to_numpy() for c in frame.columns}, target, eras)
+    predicted = predict_file(
+        parts,
+        plan.version_dir / VALIDATION_FILE,
+        plan.features,
+        plan.targets[0],
+        budget,
+        progress=progress,
+    )
+    frame = pd.DataFrame(predicted.columns, index=pd.Index(predicted.ids, name="id"))
+    per_era = score_columns(predicted.columns, predicted.target, predicted.eras)
     return frame, {c: _scores(v) for c, v in per_era.items()}
 
 
-class _Rows:
-    """The training file's eras and the bins built from them, made when first needed."""
-
-    def __init__(
-        self,
-        file: TrainingFile,
-        index: EraIndex,
-        train_eras: npt.NDArray[np.str_],
-        t: TrainSettings,
-    ):
-        self.file = file
-        self.index = index
-        self.train_eras = train_eras
-        self.params = t.params
-        self._reference: lgb.Dataset | None = None
-
-    @property
-    def reference(self) -> lgb.Dataset:
-        if self._reference is None:
-            params = booster_params(self.params, seed=0)
-            self._reference = self.file.reference(self.index, self.train_eras, params)
-        return self._reference
-
-
 def _cross_validate(
-    rows: _Rows,
+    rows: TrainingRows,
     plan: TrainPlan,
     t: TrainSettings,
     results: list[BoosterResult],
@@ -180,42 +123,29 @@ def _cross_validate(
     progress: TrainProgress | None,
 ) -> dict[str, Any]:
     """Walk-forward folds with the trees each target needed on the holdout; out-of-fold
-    per-era corr of the ensemble against the main target."""
+    per-era corr of the ensemble against the main target. Finished folds are kept."""
     rounds = {
         target: max(1, round(np.mean([r.best_iteration for r in results if r.target == target])))
         for target in plan.targets
     }
     folds = walk_forward(rows.index.numbers, t.cv_folds, plan.embargo)
-    per_era: dict[str, float] = {}
-    for k, fold in enumerate(folds, 1):
-        cached = partial.result(f"cv{len(folds)}_fold{k}")
-        if cached is None:
-            if progress is not None:
-                progress.step(
-                    f"cross-validation fold {k}/{len(folds)}: train eras "
-                    f"{fold.train_eras[0]}-{fold.train_eras[1]}, "
-                    f"test eras {fold.test_eras[0]}-{fold.test_eras[1]}"
-                )
-            train = rows.file.streamed(rows.index, rows.index.labels[fold.train], rows.reference)
-            trainer = EnsembleTrainer(t.params, train)
-            boosters = [
-                trainer.train(target, seed, rounds=rounds[target], progress=progress)
-                for target in plan.targets
-                for seed in t.seeds
-            ]
-            del trainer, train
-            spec = _Spec(
-                [(b.target, b.seed, b.model_text) for b in boosters],
-                plan.weights,
-                t.neutralize_proportion,
-            )
-            test = rows.file.load(rows.index.labels[fold.test])
-            columns = predict_columns(spec, test.features, test.eras)
-            scores = _score_columns({ENSEMBLE: columns[ENSEMBLE]}, test.targets[:, 0], test.eras)
-            labels = np.unique(test.eras)
-            cached = {str(e): float(v) for e, v in zip(labels, scores[ENSEMBLE], strict=True)}
-            partial.save_result(f"cv{len(folds)}_fold{k}", cached)
-        per_era.update(cached)
+    key = f"cv{len(folds)}_fold{{}}"
+
+    def cached(k: int) -> dict[str, float] | None:
+        found = partial.result(key.format(k))
+        return None if found is None else {str(e): float(v) for e, v in found.items()}
+
+    per_era = cross_validate(
+        recipe_of(t, plan.weights),
+        rows.file,
+        rows.index,
+        folds,
+        rounds=rounds,
+        reference=rows.reference,
+        cached=cached,
+        save=lambda k, v: partial.save_result(key.format(k), v),
+        progress=progress,
+    )
     s = summarize(np.array(list(per_era.values())))
     return {
         "folds": len(folds),
@@ -273,7 +203,7 @@ def train_model(
     train_eras = index.labels[split.train] if split is not None else index.labels
     holdout_eras = index.labels[split.test] if split is not None else index.labels[:0]
     file.check_budget(index, train_eras, holdout_eras)
-    rows = _Rows(file, index, train_eras, t)
+    rows = TrainingRows(file, index, train_eras, t.params)
 
     partial = PartialRun(settings.models_path, plan.name, fingerprint)
     done = partial.done()
@@ -297,16 +227,14 @@ def train_model(
         del trainer, held, binned
     finished = partial.done()
     results = [finished[(g, s)] for g in plan.targets for s in t.seeds]
-    spec = _Spec(
-        [(r.target, r.seed, r.model_text) for r in results], plan.weights, t.neutralize_proportion
-    )
+    spec = EnsembleParts.of(results, plan.weights, t.neutralize_proportion)
 
     holdout_scores: dict[str, Scores] = {}
     if split is not None:
         if holdout is None:
             holdout = file.load(holdout_eras)
         columns = predict_columns(spec, holdout.features, holdout.eras)
-        per_era = _score_columns(columns, holdout.targets[:, 0], holdout.eras)
+        per_era = score_columns(columns, holdout.targets[:, 0], holdout.eras)
         holdout_scores = {c: _scores(v) for c, v in per_era.items()}
         del holdout
     cv = _cross_validate(rows, plan, t, results, partial, progress) if t.cv_folds else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,12 @@ import lightgbm as lgb
 import numpy as np
 import numpy.typing as npt
 
+from numerpilot.config import LightGBMParams
 from numerpilot.data.dataset import Dataset
 from numerpilot.data.load import MemoryBudgetExceeded, RowProgress, load_dataset
 from numerpilot.models.cv import era_numbers
 from numerpilot.models.dataset import BIN_SAMPLE_ROWS, StreamedRows, bin_reference, build_streamed
+from numerpilot.models.params import booster_params
 from numerpilot.models.train import BinnedRows, bin_rows
 
 # int8 feature bytes read per chunk: large enough that real files, whose row groups hold
@@ -73,23 +76,31 @@ class TrainingFile:
             memory_budget_bytes=self.budget,
         )
 
+    def plan_bytes(
+        self, index: EraIndex, train: npt.NDArray[np.str_], holdout: npt.NDArray[np.str_]
+    ) -> int:
+        """Peak memory of binning ``train`` while ``holdout``'s rows are held: the bins, the
+        holdout rows (int8 and binned) and one chunk being read."""
+        f = len(self.features)
+        chunk = min(CHUNK_BYTES, index.rows_of(train) * f)
+        return int(
+            index.rows_of(train) * f * BINNED_BYTES_PER_VALUE
+            + index.rows_of(holdout) * f * (1 + BINNED_BYTES_PER_VALUE)
+            + 2 * chunk  # one chunk as int8, one batch of it as float32 (and slack)
+        )
+
     def check_budget(
         self, index: EraIndex, train: npt.NDArray[np.str_], holdout: npt.NDArray[np.str_]
     ) -> None:
         """Refuse before reading anything if the bins, the holdout rows and one chunk would
         not fit the budget."""
-        f = len(self.features)
-        chunk = min(CHUNK_BYTES, index.rows_of(train) * f)
-        need = int(
-            index.rows_of(train) * f * BINNED_BYTES_PER_VALUE
-            + index.rows_of(holdout) * f * (1 + BINNED_BYTES_PER_VALUE)
-            + 2 * chunk  # one chunk as int8, one batch of it as float32 (and slack)
-        )
+        need = self.plan_bytes(index, train, holdout)
         if need > self.budget:
             raise MemoryBudgetExceeded(
-                f"training on {index.rows_of(train):,} rows x {f} features needs about "
-                f"{need / 1e9:.1f} GB, more than the memory budget of {self.budget / 1e9:.1f} GB; "
-                "raise 'train.era_step' or choose a smaller 'train.feature_set'",
+                f"training on {index.rows_of(train):,} rows x {len(self.features)} features "
+                f"needs about {need / 1e9:.1f} GB, more than the memory budget of "
+                f"{self.budget / 1e9:.1f} GB; raise 'train.era_step' or choose a smaller "
+                "'train.feature_set'",
                 needed=need,
                 budget=self.budget,
             )
@@ -157,4 +168,25 @@ class TrainingFile:
         return data, binned
 
 
-__all__ = ["BINNED_BYTES_PER_VALUE", "CHUNK_BYTES", "EraIndex", "TrainingFile"]
+class TrainingRows:
+    """A file's sampled eras, the ones to train on, and their bins (found when first needed,
+    then shared by every booster and fold)."""
+
+    def __init__(
+        self,
+        file: TrainingFile,
+        index: EraIndex,
+        train_eras: npt.NDArray[np.str_],
+        params: LightGBMParams,
+    ):
+        self.file = file
+        self.index = index
+        self.train_eras = train_eras
+        self.params = params
+
+    @cached_property
+    def reference(self) -> lgb.Dataset:
+        return self.file.reference(self.index, self.train_eras, booster_params(self.params, seed=0))
+
+
+__all__ = ["BINNED_BYTES_PER_VALUE", "CHUNK_BYTES", "EraIndex", "TrainingFile", "TrainingRows"]

@@ -1,0 +1,129 @@
+"""Does the search find a better model, honestly? The winner against the default model.
+
+For each synthetic world given (``numerpilot data synth --scale small --seed S``), runs one
+experiment on a 2-worker LocalCluster: scouts on every 4th era, the best two re-run on
+every 2nd era, then the final holdout (the latest validation eras with targets, never
+searched). The baseline is numerpilot's default configuration (Numerai's example model:
+medium features, three targets, every 4th era, 2000 trees), fitted on the same eras and
+scored on the same holdout eras. The ceiling is the generator's oracle on those eras.
+
+    python benchmarks/research_quality.py /tmp/small0/data /tmp/small1/data
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+EXPERIMENT = """
+[search]
+method = "grid"
+trials = 4
+finalists = 2
+
+[evaluation]
+objective = "corr"
+cv_folds = 3
+holdout_eras = 40
+
+[scout]
+era_step_factor = 2
+
+[resources]
+workers = 2
+
+[space]
+feature_set = ["medium"]
+targets = [["target"], ["target", "target_cyrusd_20", "target_teager2b_20"]]
+era_step = [2]
+
+[space.params]
+n_estimators = [300]
+learning_rate = [0.05]
+max_depth = [6]
+num_leaves = [64]
+min_child_samples = [1000, 5000]
+bagging_fraction = [0.8]
+colsample_bytree = [0.1]
+"""
+
+
+def oracle_corr(version_dir: Path, eras: list[str]) -> float:
+    import numpy as np
+
+    from numerpilot.data.load import load_dataset
+    from numerpilot.data.predictions import load_predictions
+    from numerpilot.scoring.metrics import numerai_corr
+
+    rows = load_dataset(
+        version_dir / "validation.parquet", features=[], targets=["target"], eras=set(eras)
+    )
+    oracle = load_predictions(version_dir / "oracle" / "validation.parquet")
+    values = oracle["prediction"].reindex(rows.ids).to_numpy()
+    return float(np.nanmean(numerai_corr(values, rows.targets[:, 0], rows.eras)))
+
+
+def one_world(data_dir: Path) -> dict[str, object]:
+    from datetime import UTC, datetime
+
+    from numerpilot.agent.ledger import Ledger
+    from numerpilot.agent.ledger_research import ResearchLedger
+    from numerpilot.clock import SteppedClock
+    from numerpilot.config import load_settings
+    from numerpilot.research.plan import plan_experiment
+    from numerpilot.research.results import experiment_summary
+    from numerpilot.research.runner import run_experiment
+
+    project = Path(tempfile.mkdtemp(prefix="research-quality-"))
+    (project / "data").symlink_to(data_dir.resolve())
+    (project / "experiments").mkdir()
+    (project / "experiments" / "q.toml").write_text(EXPERIMENT)
+    settings = load_settings(project)  # no numerpilot.toml: the defaults are the baseline
+    started = time.perf_counter()
+    plan = plan_experiment(settings, "q")
+    with Ledger(settings.ledger_path, SteppedClock(datetime(2026, 3, 3, tzinfo=UTC))) as ledger:
+        store = ResearchLedger(ledger)
+        run_experiment(settings, plan, store)
+        record = store.experiment("q")
+        assert record is not None
+        summary = experiment_summary(store, record)
+    winner, base = summary.winner, summary.baseline
+    assert winner is not None and winner.holdout and winner.cv and base and base.holdout
+    oracle = oracle_corr(data_dir / plan.version, plan.holdout_eras)
+    return {
+        "world": str(data_dir),
+        "holdout_eras": f"{plan.holdout_eras[0]}-{plan.holdout_eras[-1]}",
+        "winner": winner.config.describe(),
+        "winner_cv_corr": round(winner.cv.corr_mean, 4),
+        "winner_holdout_corr": round(winner.holdout.corr_mean, 4),
+        "cv_to_holdout_drop": round(winner.drop, 4),
+        "default_holdout_corr": round(base.holdout.corr_mean, 4),
+        "winner_over_default": round(winner.holdout.corr_mean / base.holdout.corr_mean, 2),
+        "oracle_holdout_corr": round(oracle, 4),
+        "winner_share_of_oracle": round(winner.holdout.corr_mean / oracle, 3),
+        "default_share_of_oracle": round(base.holdout.corr_mean / oracle, 3),
+        "finalists": [
+            {
+                "config": f.config.describe(),
+                "cv": round(f.cv.corr_mean, 4) if f.cv else None,
+                "holdout": round(f.holdout.corr_mean, 4) if f.holdout else None,
+            }
+            for f in summary.finalists
+        ],
+        "wall_s": round(time.perf_counter() - started),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("data_dirs", type=Path, nargs="+")
+    args = parser.parse_args()
+    for d in args.data_dirs:  # one document per world, as each finishes
+        print(json.dumps(one_world(d), indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()

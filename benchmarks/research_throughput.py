@@ -1,0 +1,176 @@
+"""Trials on Dask against trials one after another, and the scale-out that implies.
+
+Runs the same N trials (an experiment's grid on a synthetic world) twice in one run:
+  baseline: one after another in this process, LightGBM on all cores;
+  Dask:     on a 2-worker LocalCluster (processes), one LightGBM thread per worker.
+Prints the wall ratio, the CPU efficiency of the Dask run (the trials' CPU seconds over
+workers x wall), Dask's overhead per trial, and then, from the measured per-trial time, the
+bytes each trial moves and the scheduler's cost per task (measured with no-op tasks), the
+trials per hour a cluster of 1..64 workers would reach on paper.
+
+    python benchmarks/research_throughput.py --data-dir /tmp/small/data [--trials 16]
+
+``--data-dir`` holds VERSION/ of a world from ``numerpilot data synth --scale small``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+EXPERIMENT = """
+[search]
+method = "grid"
+trials = {trials}
+finalists = 1
+
+[evaluation]
+cv_folds = 3
+holdout_eras = 24
+
+[scout]
+era_step_factor = 1
+
+[space]
+feature_set = ["small"]
+targets = [["target"]]
+era_step = [4]
+
+[space.params]
+n_estimators = [{trees}]
+learning_rate = [0.01, 0.02, 0.03, 0.05]
+num_leaves = [15, 31, 47, 63]
+min_child_samples = [200]
+"""
+# A shared file system's bandwidth and the network's, for the paper scale-out (assumptions).
+STORAGE_BYTES_PER_S = 1e9
+NETWORK_BYTES_PER_S = 1.25e8
+
+
+def _cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def timed_trial(task: Any) -> tuple[Any, float, float]:
+    """One trial with its wall and CPU seconds (the worker runs one trial at a time)."""
+    from numerpilot.research.evaluate import run_trial
+
+    wall, cpu = time.perf_counter(), _cpu()
+    outcome = run_trial(task)
+    return outcome, time.perf_counter() - wall, _cpu() - cpu
+
+
+def noop(x: int) -> int:
+    return x
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--trials", type=int, default=16)
+    parser.add_argument("--trees", type=int, default=300)
+    args = parser.parse_args()
+
+    from distributed import Client, LocalCluster
+
+    from numerpilot.config import load_settings
+    from numerpilot.research.plan import plan_experiment
+    from numerpilot.research.space import grid
+
+    project = Path(tempfile.mkdtemp(prefix="research-throughput-"))
+    (project / "data").symlink_to(args.data_dir.resolve())
+    (project / "experiments").mkdir()
+    (project / "experiments" / "t.toml").write_text(
+        EXPERIMENT.format(trials=args.trials, trees=args.trees)
+    )
+    settings = load_settings(project)
+    plan = plan_experiment(settings, "t", workers=2)
+    configs = list(grid(plan.experiment.space))[: args.trials]
+    cores = os.cpu_count() or 1
+
+    def task(i: int, threads: int) -> Any:
+        from numerpilot.research.evaluate import SCOUT, TrialTask
+
+        c = configs[i]
+        return TrialTask(
+            experiment="t", phase=SCOUT, number=i, config=c, features=plan.features_of(c),
+            era_step=c.era_step, folds=plan.experiment.evaluation.cv_folds, embargo=plan.embargo,
+            last_search_era=plan.last_search_era, holdout_eras=plan.holdout_eras,
+            paths=plan.paths, evaluation=plan.experiment.evaluation, benchmark=None,
+            num_threads=threads, memory_budget=plan.budget_per_worker,
+        )  # fmt: skip
+
+    started = time.perf_counter()
+    sequential = [timed_trial(task(i, cores)) for i in range(len(configs))]
+    seq_wall = time.perf_counter() - started
+    print(f"sequential: {seq_wall:.1f} s", file=sys.stderr, flush=True)
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+        memory_limit=0,
+    ) as cluster, Client(cluster) as client:  # fmt: skip
+        client.gather(client.map(noop, range(4)))  # workers up
+        started = time.perf_counter()
+        futures = client.map(timed_trial, [task(i, 1) for i in range(len(configs))], pure=False)
+        parallel = client.gather(futures)
+        dask_wall = time.perf_counter() - started
+        # The scheduler's cost per task: no-op tasks, submitted and gathered.
+        n = 2000
+        started = time.perf_counter()
+        client.gather(client.map(noop, range(n), pure=False))
+        per_task = (time.perf_counter() - started) / n
+    workers = 2
+    trial_walls = [w for _, w, _ in parallel]
+    trial_cpu = sum(c for _, _, c in parallel)
+    overhead = (dask_wall * workers - sum(trial_walls)) / len(configs)
+    mean_trial = sum(trial_walls) / len(trial_walls)
+    same = all(
+        a.scores == b.scores for (a, _, _), (b, _, _) in zip(sequential, parallel, strict=True)
+    )
+    payload = len(pickle.dumps(task(0, 1))) + len(pickle.dumps(parallel[0][0]))
+    data_bytes = Path(plan.paths.train).stat().st_size  # each trial reads (part of) train
+
+    figures: dict[str, Any] = {
+        "trials": len(configs),
+        "cores": cores,
+        "sequential_wall_s": round(seq_wall, 1),
+        "dask_wall_s": round(dask_wall, 1),
+        "wall_ratio": round(seq_wall / dask_wall, 2),
+        "cpu_efficiency": round(trial_cpu / (workers * dask_wall), 3),
+        "mean_trial_s_1_thread": round(mean_trial, 2),
+        "dask_overhead_per_trial_s": round(overhead, 3),
+        "dask_overhead_share": round(overhead / mean_trial, 4),
+        "same_scores_both_ways": same,
+        "scheduler_s_per_task": per_task,
+        "task_payload_bytes": payload,
+        "train_file_bytes": data_bytes,
+    }
+    # On paper: each worker runs trials back to back; a trial costs its compute, its task's
+    # transfer and its read of the data; the scheduler serves every task, and the shared
+    # storage every read, one at a time.
+    per_trial = mean_trial + payload / NETWORK_BYTES_PER_S + overhead
+    one = 3600 / (per_trial + data_bytes / STORAGE_BYTES_PER_S)
+    paper = []
+    for w in (1, 2, 4, 8, 16, 32, 64):
+        read = data_bytes / STORAGE_BYTES_PER_S
+        # Reads from w workers share the storage; tasks share the scheduler.
+        cycle = max(per_trial + read, w * read, w * per_task)
+        rate = 3600 * w / cycle
+        paper.append(
+            {"workers": w, "trials_per_hour": round(rate), "efficiency": round(rate / (w * one), 3)}
+        )
+    figures["paper"] = paper
+    print(json.dumps(figures, indent=1))
+
+
+if __name__ == "__main__":
+    main()

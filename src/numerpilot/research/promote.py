@@ -1,0 +1,79 @@
+"""Promotion's two halves that need no ledger: train the winner the way ``numerpilot train``
+does, and score a stored model on the experiment's holdout eras for a fair comparison.
+
+The winner is trained by ``pipeline.train.train_model`` with its configuration in place of the
+project's [train] (so it is stored, validated and loadable like any model); the comparison
+uses the stored model's own validation predictions on exactly the holdout eras the winner
+was scored on, so both are judged on eras neither was chosen on.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from numerpilot.clock import Clock
+from numerpilot.config import Settings
+from numerpilot.data.load import load_dataset, memory_budget
+from numerpilot.data.predictions import load_predictions
+from numerpilot.models.ensemble import ENSEMBLE
+from numerpilot.models.store import VALIDATION_PREDICTIONS, read_manifest
+from numerpilot.pipeline.train import TrainProgress, TrainReport, train_model
+from numerpilot.pipeline.train_plan import VALIDATION_FILE
+from numerpilot.research.space import TrialConfig
+from numerpilot.scoring.metrics import numerai_corr
+
+
+def winner_model_name(experiment: str, config: TrialConfig) -> str:
+    return f"{experiment}-{config.key()[:8]}"
+
+
+def train_winner(
+    settings: Settings,
+    experiment: str,
+    config: TrialConfig,
+    *,
+    clock: Clock,
+    progress: TrainProgress | None = None,
+) -> TrainReport | Path:
+    """Train and store the winner (or find it already stored: the path)."""
+    name = winner_model_name(experiment, config)
+    stored = settings.models_path / name
+    if (stored / "manifest.json").is_file():
+        return stored
+    winner = settings.model_copy(update={"train": config.train_settings(settings.train)})
+    return train_model(winner, clock=clock, name=name, progress=progress)
+
+
+def stored_holdout_corr(settings: Settings, model_dir: Path, eras: list[str]) -> float | None:
+    """Mean per-era CORR of a stored model's ensemble on ``eras`` of its validation file
+    (None when the model did not predict them, e.g. another data version)."""
+    predictions = model_dir / VALIDATION_PREDICTIONS
+    if not predictions.is_file() or not eras:
+        return None
+    manifest = read_manifest(model_dir)
+    validation = settings.data_dir / manifest.data_version / VALIDATION_FILE
+    if not validation.is_file():
+        return None
+    rows = load_dataset(
+        validation,
+        features=[],
+        targets=[manifest.targets[0]],
+        eras=set(eras),
+        memory_budget_bytes=memory_budget(settings.data.memory_budget_fraction),
+    )
+    frame = load_predictions(predictions)
+    if ENSEMBLE not in frame.columns:
+        return None
+    values = frame[ENSEMBLE].reindex(rows.ids).to_numpy(dtype=np.float64)
+    known = np.isfinite(values) & np.isfinite(rows.targets[:, 0])
+    if not known.any():
+        return None
+    per_era = numerai_corr(values[known], rows.targets[known, 0], rows.eras[known])
+    mean = float(np.nanmean(per_era))
+    return mean if math.isfinite(mean) else None
+
+
+__all__ = ["stored_holdout_corr", "train_winner", "winner_model_name"]
