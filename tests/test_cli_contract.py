@@ -51,6 +51,10 @@ CASES = {
     "data download": Case(
         ["data", "download", "--files", "live.parquet"], "data_download", needs=["fake"]
     ),
+    # Running, showing and promoting an experiment are checked in tests/research/test_run.py.
+    "experiment new": Case(["experiment", "new", "first"], "experiment_new"),
+    "experiment status": Case(["experiment", "status"], "experiment_status"),
+    "experiment show without one": Case(["experiment", "show", "nope"], "error", ExitCode.CONFIG),
 }
 
 

@@ -16,6 +16,7 @@ from numerpilot.models.store import load_model
 from numerpilot.research.evaluate import FULL, HOLDOUT, SCOUT
 from numerpilot.research.runner import BASELINE
 from tests.cli_run import run
+from tests.contract import check_document
 
 CLOCK = SteppedClock(datetime(2026, 3, 3, 12, tzinfo=UTC))
 
@@ -29,7 +30,7 @@ def test_an_experiment_runs_on_two_workers_and_its_winner_is_promoted(
     )
     assert code == 0, stderr
     result = json.loads(stdout)
-    assert result["kind"] == "experiment_run"
+    assert check_document(result) == "experiment_run"
     assert result["workers"] == 2 and result["ran"] == 2 + 2 + 2 + 1 and result["reused"] == 0
     assert "dashboard" in stderr or result["dashboard"]
     assert Path(result["report"]).is_file()
@@ -75,7 +76,7 @@ def test_an_experiment_runs_on_two_workers_and_its_winner_is_promoted(
     )
     assert code == 0, stderr
     promoted = json.loads(stdout)
-    assert promoted["kind"] == "experiment_promote" and promoted["promoted"] is True
+    assert check_document(promoted) == "experiment_promote" and promoted["promoted"] is True
     model = load_model(settings.models_path / promoted["model"])
     winner = next(f for f in result["finalists"] if f["config_hash"] == result["winner"])
     assert model.manifest.params["learning_rate"] == winner["config"]["params"]["learning_rate"]
@@ -94,13 +95,18 @@ def test_an_experiment_runs_on_two_workers_and_its_winner_is_promoted(
         ["-C", str(project), "experiment", "promote", "fast", "--if-better", "--json"], capsys
     )
     kept = json.loads(stdout)
+    assert check_document(kept) == "experiment_promote"
     assert code == 0 and kept["promoted"] is False and kept["current_model"] == promoted["model"]
     assert kept["current_holdout_corr"] is not None and "does not beat" in kept["reason"]
     with Ledger(settings.ledger_path, CLOCK) as ledger:
         assert ledger.events(kind="research_kept")
 
     code, stdout, _ = run(["-C", str(project), "experiment", "status", "--json"], capsys)
-    [status] = json.loads(stdout)["experiments"]
+    listed = json.loads(stdout)
+    assert check_document(listed) == "experiment_status"
+    [status] = listed["experiments"]
+    code, stdout, _ = run(["-C", str(project), "experiment", "show", "fast", "--json"], capsys)
+    assert code == 0 and check_document(json.loads(stdout)) == "experiment_show"
     assert status["status"] == "promoted" and status["trials_done"] == 7
     code, stdout, _ = run(["-C", str(project), "experiment", "show", "fast"], capsys)
     assert code == 0 and "holdout corr" in stdout

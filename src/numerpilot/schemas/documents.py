@@ -325,6 +325,103 @@ class SimServeDocument(Document):
     next_round_opens: datetime
 
 
+# -- experiments -------------------------------------------------------------------------------
+
+
+class ExperimentNewDocument(Document):
+    kind: Literal["experiment_new"]
+    name: str
+    path: str
+
+
+class ExperimentRow(_Part):
+    name: str
+    status: str = Field(description="'running', 'finished' or 'promoted'.")
+    trials_done: int
+    trials_failed: int
+    pending: int
+    winner: str | None = Field(description="Config hash of the winner (null: none yet).")
+    promoted_model: str | None
+    started_at: datetime
+
+
+class ExperimentStatusDocument(Document):
+    kind: Literal["experiment_status"]
+    experiments: list[ExperimentRow]
+
+
+class TrialScores(_Part):
+    corr_mean: Score
+    corr_sharpe: Score
+    max_drawdown: Score
+    bmc_mean: Score
+    mmc_mean: Score
+    payout_mean: Score
+    eras: int
+
+
+class Scout(_Part):
+    number: int
+    status: str
+    config_hash: str
+    describe: str
+    objective: Score
+    wall_seconds: float
+    peak_memory_bytes: int
+    error: str | None
+
+
+class Finalist(_Part):
+    config_hash: str
+    config: dict[str, Any]
+    describe: str
+    cv: TrialScores | None
+    holdout: TrialScores | None
+    cv_to_holdout_corr_drop: Score
+
+
+class ExperimentSummary(_Part):
+    name: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    promoted_model: str | None
+    scouts: list[Scout]
+    finalists: list[Finalist]
+    baseline: Finalist | None
+    winner: str | None = Field(description="Config hash of the winner (null: none).")
+    failed: int
+    trial_seconds: float
+    peak_memory_bytes: int
+
+
+class ExperimentShowDocument(Document, ExperimentSummary):
+    kind: Literal["experiment_show"]
+    report: str
+
+
+class ExperimentRunDocument(Document, ExperimentSummary):
+    kind: Literal["experiment_run"]
+    report: str
+    ran: int
+    reused: int
+    seconds: float
+    workers: int
+    lightgbm_threads: int
+    dashboard: str | None
+
+
+class ExperimentPromoteDocument(Document):
+    kind: Literal["experiment_promote"]
+    experiment: str
+    promoted: bool
+    model: str | None = Field(description="The stored model now submitted (null: kept).")
+    reason: str
+    winner_holdout_corr: Score
+    current_model: str | None
+    current_holdout_corr: Score
+
+
 DOCUMENTS: dict[str, type[Document]] = {
     "error": ErrorDocument,
     "doctor": DoctorDocument,
@@ -341,6 +438,11 @@ DOCUMENTS: dict[str, type[Document]] = {
     "run_pass": RunPassDocument,
     "demo": DemoDocument,
     "sim_serve": SimServeDocument,
+    "experiment_new": ExperimentNewDocument,
+    "experiment_run": ExperimentRunDocument,
+    "experiment_status": ExperimentStatusDocument,
+    "experiment_show": ExperimentShowDocument,
+    "experiment_promote": ExperimentPromoteDocument,
 }
 
 __all__ = ["DOCUMENTS", "Amount", "Document"]
