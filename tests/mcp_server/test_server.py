@@ -30,6 +30,11 @@ TOOLS = {
     "upload_model",
     "preflight",
     "run_once",
+    "experiment_new",
+    "experiment_run",
+    "experiment_status",
+    "experiment_show",
+    "experiment_promote",
 }
 
 
@@ -83,6 +88,8 @@ def test_tools_and_resources_over_stdio(
         upload = seen["tools"][name].input_schema["properties"]["upload"]
         assert upload["default"] is False
     assert seen["tools"]["status"].annotations.read_only_hint is True
+    promote = seen["tools"]["experiment_promote"].input_schema["properties"]["confirm"]
+    assert promote["default"] is False
 
     status = _document(seen["status"])
     assert status["kind"] == "status" and status["schema_version"] == SCHEMA_VERSION

@@ -48,6 +48,23 @@ def _call(name: str, arguments: dict[str, Any]) -> Any:
         ),
         ("validate", {"models": ["x"], "fnc": True}, ("validate", "x", "--fnc")),
         ("run_once", {"confirm": True}, ("run", "--once")),
+        ("experiment_new", {"name": "e"}, ("experiment", "new", "e")),
+        ("experiment_new", {"name": "e", "force": True}, ("experiment", "new", "e", "--force")),
+        ("experiment_run", {"name": "e"}, ("experiment", "run", "e")),
+        (
+            "experiment_run",
+            {"name": "e", "workers": 2, "scheduler": "tcp://h:8786"},
+            ("experiment", "run", "e", "--workers", "2", "--scheduler", "tcp://h:8786"),
+        ),
+        ("experiment_status", {}, ("experiment", "status")),
+        ("experiment_status", {"name": "e"}, ("experiment", "status", "e")),
+        ("experiment_show", {"name": "e"}, ("experiment", "show", "e")),
+        ("experiment_promote", {"name": "e", "confirm": True}, ("experiment", "promote", "e")),
+        (
+            "experiment_promote",
+            {"name": "e", "if_better": True, "confirm": True},
+            ("experiment", "promote", "e", "--if-better"),
+        ),
     ],
 )
 def test_tool_command_lines(
@@ -58,8 +75,13 @@ def test_tool_command_lines(
     assert result.structured_content == {"kind": "fake", "schema_version": 1}
 
 
-def test_run_once_without_confirm_runs_nothing(calls: list[tuple[str, ...]]) -> None:
-    result = _call("run_once", {})
+@pytest.mark.parametrize(
+    ("tool", "arguments"), [("run_once", {}), ("experiment_promote", {"name": "e"})]
+)
+def test_without_confirm_nothing_runs(
+    calls: list[tuple[str, ...]], tool: str, arguments: dict[str, Any]
+) -> None:
+    result = _call(tool, arguments)
     assert calls == [] and result.is_error
     assert result.structured_content["error"]["exit_code"] == ExitCode.USAGE
 

@@ -4,7 +4,8 @@ Every tool runs ``python -m numerpilot ... --json`` in a child process: the resu
 the CLI's JSON document; the protocol's stdout is never written by a command; a crash or a
 long training cannot take the server down. Nothing destructive happens by default: submit and
 upload-model are dry runs unless ``upload=true``, and ``run_once`` (which submits and may change
-stakes, as the project's [stake] settings allow) needs ``confirm=true``.
+stakes, as the project's [stake] settings allow) and ``experiment_promote`` (which changes the
+model the tournament models submit) need ``confirm=true``.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ INSTRUCTIONS = (
     "scores and stakes. Each tool returns the JSON document the CLI prints with --json (a "
     "'kind' and 'schema_version'; errors as kind 'error' with code, exit_code, message, hint). "
     "Start with doctor; submit and upload_model are dry runs unless upload=true; run_once "
-    "submits for real and needs confirm=true. The skill resource explains the whole loop."
+    "submits for real and needs confirm=true, as does experiment_promote (it changes the model the "
+    "tournament gets). The skill resource explains the whole loop."
 )
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True)
 WRITES_LOCAL = ToolAnnotations(read_only_hint=False, destructive_hint=False)
 UPLOADS = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=True)
+PROMOTES = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,11 @@ def _result(code: int, document: dict[str, Any]) -> CallToolResult:
         structured_content=document,
         is_error=code != 0,
     )
+
+
+def _refused(message: str) -> CallToolResult:
+    """A usage error document, nothing run: for tools that need ``confirm=true``."""
+    return _result(int(ExitCode.USAGE), json_document(error_document(ExitCode.USAGE, message)))
 
 
 def _flag(name: str, on: bool) -> list[str]:
@@ -166,10 +174,53 @@ def build_server(project: Project) -> MCPServer[Any]:
         pull scores, apply the stake policy ([stake] enabled=false: only recorded). It
         submits for real, so it needs confirm=true."""
         if not confirm:
-            message = "run_once submits predictions for real; call it again with confirm=true"
-            document = json_document(error_document(ExitCode.USAGE, message))
-            return _result(int(ExitCode.USAGE), document)
+            return _refused(
+                "run_once submits predictions for real; call it again with confirm=true"
+            )
         return await cli("run", "--once")
+
+    @server.tool(annotations=WRITES_LOCAL)
+    async def experiment_new(name: str, force: bool = False) -> CallToolResult:
+        """Write a commented starting experiment, experiments/NAME.toml, that runs as it is
+        (force=true overwrites an existing one)."""
+        return await cli("experiment", "new", name, *_flag("--force", force))
+
+    @server.tool(annotations=WRITES_LOCAL)
+    async def experiment_run(
+        name: str, workers: int | None = None, scheduler: str | None = None
+    ) -> CallToolResult:
+        """Run (or resume) experiment NAME on a Dask cluster: scouts, the best at full scale,
+        the final holdout; writes its HTML report (can take hours; finished trials are kept).
+        scheduler: tcp://HOST:PORT of an existing cluster (default: a local one)."""
+        args = ["experiment", "run", name, *_option("--workers", workers)]
+        return await cli(*args, *_option("--scheduler", scheduler))
+
+    @server.tool(annotations=READ_ONLY)
+    async def experiment_status(name: str | None = None) -> CallToolResult:
+        """Experiments in the ledger (default: all): status, trials done, failed and pending,
+        the winner and the model promoted from it."""
+        return await cli("experiment", "status", *([name] if name else []))
+
+    @server.tool(annotations=WRITES_LOCAL)
+    async def experiment_show(name: str) -> CallToolResult:
+        """An experiment's scouts and finalists (CV beside holdout), its baseline and winner;
+        also writes its HTML report."""
+        return await cli("experiment", "show", name)
+
+    @server.tool(annotations=PROMOTES)
+    async def experiment_promote(
+        name: str, if_better: bool = False, confirm: bool = False
+    ) -> CallToolResult:
+        """Train the experiment's winner on all the eras it may use and make it the model the
+        tournament models submit (if_better=true: only if it beats the current model on the
+        holdout by agent.promote_margin). It changes what is submitted, so it needs
+        confirm=true."""
+        if not confirm:
+            return _refused(
+                "experiment_promote changes the model the tournament models submit; "
+                "call it again with confirm=true"
+            )
+        return await cli("experiment", "promote", name, *_flag("--if-better", if_better))
 
     @server.resource(
         "numerpilot://status",
