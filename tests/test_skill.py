@@ -74,7 +74,7 @@ def test_every_command_and_flag_the_skill_names_exists() -> None:
     commands = {_check(words) for words in _invocations(skill_text())}
     # the set-up, the daily loop, status, the rehearsal and the MCP server are all shown
     assert {"init", "doctor", "data download", "train", "run", "status", "sim serve"} <= commands
-    assert {"submit", "validate", "mcp"} <= commands
+    assert {"submit", "validate", "mcp", "experiment run", "experiment promote"} <= commands
 
 
 def test_an_unknown_flag_would_be_caught() -> None:
