@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
@@ -20,6 +19,7 @@ from numerpilot.pipeline.status import (
     SubmissionLike,
     build_status,
 )
+from numerpilot.pipeline.status import ScoreLike as StatusScoreLike
 from numerpilot.report import CurrentRound, DashboardView, Link, ModelView, RoundView, StakeView
 
 EXPERIMENTS_DIR = "experiments"  # research/ writes its report folder here, under reports/
@@ -28,21 +28,9 @@ MAX_ROUNDS = 120  # the per-round charts show at most this many recent rounds
 STALE = timedelta(hours=1)
 
 
-class ScoreLike(Protocol):
-    @property
-    def round_number(self) -> int: ...
-    @property
-    def model(self) -> str: ...
-    @property
-    def day(self) -> int: ...
-    @property
-    def resolved(self) -> bool: ...
-    @property
-    def corr(self) -> float | None: ...
-    @property
-    def mmc(self) -> float | None: ...
-    @property
-    def payout(self) -> Decimal | None: ...
+class ScoreLike(StatusScoreLike, Protocol):
+    """A score as the status reads it, with the round's percentile the dashboard draws."""
+
     @property
     def percentile(self) -> float | None: ...
 
