@@ -189,8 +189,8 @@ def test_submit_uploads_and_confirms_then_compares_with_it_next_time(
         again = submit(settings, client=client, clock=local.clock, previous=previous)
     assert first.receipt is not None and first.receipt.attempts == 1
     assert first.receipt.round_number == 1190
-    assert [s["id"] for s in listed] == [first.receipt.submission_id]
-    assert listed[0]["round"]["number"] == 1190
+    assert [s.submission_id for s in listed] == [first.receipt.submission_id]
+    assert listed[0].round_number == 1190
     check = again.checks[0]
     assert check.status == "ok" and check.value == pytest.approx(1.0)
     assert "round 1190 submission" in check.detail
@@ -210,7 +210,7 @@ def test_an_upload_the_server_drops_is_noticed_and_redone(
             result = submit(settings, client=client, clock=running.clock)
             listed = list_submissions(client, model_id(client, "demo_csv"))
         assert result.receipt is not None and result.receipt.attempts == 2
-        assert [s["id"] for s in listed] == [result.receipt.submission_id]
+        assert [s.submission_id for s in listed] == [result.receipt.submission_id]
         assert running.clock.now() > started  # the backoff waited on the sim's clock
 
 

@@ -237,9 +237,9 @@ def test_upload_is_confirmed_and_the_tournament_runs_it_at_the_next_round(
         local.step(timedelta(days=1))  # round 1191 opens; the sim runs the pickle
         submissions = list_submissions(client, mid)
     assert result.receipt is not None and result.receipt.attempts == 1
-    assert [p["id"] for p in pickles] == [result.receipt.upload_id]
-    assert pickles[0]["assignedModelSlots"] == ["demo_upload"]
-    assert [s["round"]["number"] for s in submissions] == [1191]
+    assert [p.pickle_id for p in pickles] == [result.receipt.upload_id]
+    assert pickles[0].assigned_model_slots == ("demo_upload",)
+    assert [s.round_number for s in submissions] == [1191]
     secret = local.demo.secret_key.encode()
     assert (
         secret not in kept.read_bytes() and local.demo.public_id.encode() not in kept.read_bytes()
@@ -380,7 +380,7 @@ def test_a_lost_model_upload_is_noticed_and_redone(
         )
         listed = list_pickles(client, model_id(client, "demo_upload"))
     assert receipt.attempts >= 2  # the seeded faults hit the first try
-    assert [p["id"] for p in listed] == [receipt.upload_id]
+    assert [p.pickle_id for p in listed] == [receipt.upload_id]
     assert running.clock.now() > started
 
 
@@ -416,7 +416,7 @@ def test_a_model_upload_answered_after_the_timeout_is_not_sent_again(
             docker_image=("numerai_predict_py_3_11", ""),
         )
         listed = list_pickles(client, model_id(client, "demo_upload"))
-    assert [p["id"] for p in listed] == [receipt.upload_id]
+    assert [p.pickle_id for p in listed] == [receipt.upload_id]
 
 
 def test_an_upload_by_hand_is_in_the_ledger_and_kept_by_the_autopilot(
@@ -444,4 +444,4 @@ def test_an_upload_by_hand_is_in_the_ledger_and_kept_by_the_autopilot(
         "sha256": result.sha256,
     }
     assert kept.notes == [] and kept.errors == []  # the autopilot does not upload it again
-    assert [p["id"] for p in pickles] == [result.receipt.upload_id]
+    assert [p.pickle_id for p in pickles] == [result.receipt.upload_id]

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from numerpilot.agent.ledger import Submission
 from numerpilot.agent.pickles import PickleUpload
@@ -123,9 +122,11 @@ class TournamentServices:
         self.last_receipt = receipt
         return receipt.submission_id
 
-    def _round_submissions(self, model: str, round_number: int) -> list[dict[str, Any]]:
+    def _round_submissions(
+        self, model: str, round_number: int
+    ) -> list[submissions.ListedSubmission]:
         listed = submissions.list_submissions(self.client, self.model_id(model))
-        return [s for s in listed if _round_of(s) == round_number]
+        return [s for s in listed if s.round_number == round_number]
 
     def find_submission(self, intent: Submission) -> str | None:
         # An upload-mode run's submission is the hosted model's, made whenever it ran.
@@ -137,14 +138,14 @@ class TournamentServices:
 
     def hosted_run(self, entry: ModelEntry, rnd: RoundInfo) -> HostedRun:
         found = self._round_submissions(entry.name, rnd.number)
-        return HostedRun(str(found[-1]["id"]) if found else None)
+        return HostedRun(found[-1].submission_id if found else None)
 
     # -- model pickles ---------------------------------------------------------------------
 
     def active_pickle(self, entry: ModelEntry) -> str | None:
         for p in submissions.list_pickles(self.client, self.model_id(entry.name)):
-            if p.get("assignedModelSlots"):
-                return str(p["id"])
+            if p.assigned_model_slots:
+                return p.pickle_id
         return None
 
     def upload_pickle(self, entry: ModelEntry, model_version: str | None) -> PickleUpload:
@@ -194,11 +195,6 @@ class TournamentServices:
                 raise
             return None
         return _trained(path)
-
-
-def _round_of(listed: dict[str, Any]) -> int | None:
-    r = listed.get("round")
-    return int(r["number"]) if isinstance(r, dict) and r.get("number") is not None else None
 
 
 def _trained(path: Path) -> TrainedModel:
