@@ -16,8 +16,8 @@ import numerapi
 import numerapi.base_api
 import pytest
 
+from numerpilot.agent._step_context import Prepared
 from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.round_step import Prepared
 from numerpilot.agent.services import TournamentServices
 from numerpilot.clock import AcceleratedClock, SystemClock
 from numerpilot.config import ModelEntry, Settings

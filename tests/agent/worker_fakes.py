@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from numerpilot.agent._step_context import HostedRun, Prepared
 from numerpilot.agent.ledger import Submission
 from numerpilot.agent.pickles import PickleUpload
 from numerpilot.agent.retrain import TrainedModel
-from numerpilot.agent.round_step import HostedRun, Prepared
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry
 from numerpilot.errors import CredentialsError, TransientTournamentError

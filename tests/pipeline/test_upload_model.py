@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from numerpilot.agent._step_context import StepContext, uploaded_pickle
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.manual import record_model_upload
 from numerpilot.agent.notify import Notifier
 from numerpilot.agent.pickles import keep_pickles
-from numerpilot.agent.round_step import StepContext, uploaded_pickle
 from numerpilot.agent.services import TournamentServices
 from numerpilot.cli import main
 from numerpilot.clock import SteppedClock

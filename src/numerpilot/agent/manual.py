@@ -13,13 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from numerpilot.agent._step_context import Outcome, Prepared, StepContext
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.notify import notifier_from_settings
 from numerpilot.agent.pickles import PickleUpload, record_pickle_upload
 from numerpilot.agent.round_step import (
-    Outcome,
-    Prepared,
-    StepContext,
     previous_predictions,
     settle,
     submit_prepared,

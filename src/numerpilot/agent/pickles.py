@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from numerpilot.agent._step_context import PICKLE_EVENT, StepContext, uploaded_pickle
 from numerpilot.agent.notify import Kind
-from numerpilot.agent.round_step import PICKLE_EVENT, StepContext, uploaded_pickle
 from numerpilot.config import ModelEntry
 from numerpilot.errors import (
     CheckFailed,

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from numerpilot.agent._step_context import HostedRun, Prepared
 from numerpilot.agent.ledger import Submission
 from numerpilot.agent.pickles import PickleUpload
 from numerpilot.agent.retrain import TrainedModel
-from numerpilot.agent.round_step import HostedRun, Prepared
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.data.download import download_dataset
