@@ -69,8 +69,7 @@ def oracle_corr(version_dir: Path, eras: list[str]) -> float:
 def one_world(data_dir: Path) -> dict[str, object]:
     from datetime import UTC, datetime
 
-    from numerpilot.agent.ledger import Ledger
-    from numerpilot.agent.ledger_research import ResearchLedger
+    from numerpilot.agent import Ledger, ResearchLedger
     from numerpilot.clock import SteppedClock
     from numerpilot.config import load_settings
     from numerpilot.research.plan import plan_experiment

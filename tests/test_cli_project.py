@@ -196,9 +196,9 @@ def test_init_file_is_what_config_writes(tmp_path: Path) -> None:
 
 
 def test_what_run_waits_for_is_said() -> None:
-    from numerpilot.agent.worker import PassReport
+    from numerpilot.agent import PassReport
     from numerpilot.cli.agent import _waiting
-    from numerpilot.tournament.rounds import RoundInfo
+    from numerpilot.tournament import RoundInfo
 
     at = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
     closed = RoundInfo(

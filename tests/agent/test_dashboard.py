@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from numerpilot.agent._policy import StakeDecision
 from numerpilot.agent.dashboard import EMPTY_MESSAGE, collect_dashboard, status
 from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.policy import StakeDecision
 from numerpilot.cli import app
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from numerpilot.agent._round_step import process_round
 from numerpilot.agent._step_context import Outcome, Prepared, StepContext
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.notify import LogFileSink, Notifier
-from numerpilot.agent.round_step import process_round
 from numerpilot.agent.services import TournamentServices
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
@@ -25,9 +25,13 @@ from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.store import Model, Submission
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.rounds import RoundInfo
-from numerpilot.tournament.submissions import list_submissions, model_id, upload_predictions
+from numerpilot.tournament import (
+    RoundInfo,
+    TournamentClient,
+    list_submissions,
+    model_id,
+    upload_predictions,
+)
 from tests.sim.helpers import live_ids, predictions
 
 TIMEOUT = 1.0  # the client's request timeout, seconds

@@ -18,7 +18,7 @@ from numerpilot.agent.worker import State, Worker
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.errors import ConfigError, CredentialsError, ExitCode, SubmissionRejected
-from numerpilot.tournament.scores import RoundPerformance
+from numerpilot.tournament import RoundPerformance
 from tests.agent.conftest import START
 from tests.agent.worker_fakes import FakeWorld, transient
 

@@ -25,8 +25,7 @@ from numerpilot.credentials import Credentials
 from numerpilot.errors import ExitCode, SubmissionRejected
 from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.tournament import submissions
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.tournament import TournamentClient, list_submissions
 from tests.cli_run import run
 from tests.contract import check_document
 
@@ -184,4 +183,4 @@ def test_a_checked_file_changed_before_its_upload_is_not_uploaded(
         assert rnd is not None
         with pytest.raises(SubmissionRejected, match="file_changed"):
             services.upload(ModelEntry(name="demo_csv"), prepared, rnd)
-        assert submissions.list_submissions(client, services.model_id("demo_csv")) == []
+        assert list_submissions(client, services.model_id("demo_csv")) == []

@@ -9,16 +9,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from numerpilot.agent._pickles import PickleUpload
+from numerpilot.agent._retrain import TrainedModel
 from numerpilot.agent._step_context import HostedRun, Prepared
 from numerpilot.agent.ledger import Submission
-from numerpilot.agent.pickles import PickleUpload
-from numerpilot.agent.retrain import TrainedModel
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry
 from numerpilot.errors import CredentialsError, TransientTournamentError
 from numerpilot.pipeline.submit import PreviousPredictions
-from numerpilot.tournament.rounds import RoundInfo
-from numerpilot.tournament.scores import RoundPerformance
+from numerpilot.tournament import RoundInfo, RoundPerformance
 
 OPEN_HOURS = 1
 

@@ -17,7 +17,7 @@ from numerpilot.clock import Clock
 from numerpilot.config import Settings, load_settings
 from numerpilot.credentials import Credentials
 from numerpilot.sim.testing import RunningSim
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.tournament import TournamentClient
 
 PROJECT_TOML = """
 [data]

@@ -14,8 +14,7 @@ from numerpilot.clock import SteppedClock
 from numerpilot.data.download import choose_version, download_dataset
 from numerpilot.data.manifest import read_manifest, verify
 from numerpilot.errors import ConfigError, DataError, TournamentError
-from numerpilot.tournament import files
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.tournament import TournamentClient, files
 from tests.tournament.fake_api import FakeTournament, serve
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

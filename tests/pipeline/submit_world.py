@@ -13,7 +13,7 @@ from numerpilot.config import LightGBMParams, ModelEntry, Settings, load_setting
 from numerpilot.credentials import Credentials
 from numerpilot.pipeline.train import train_model
 from numerpilot.sim.testing import RunningSim
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.tournament import TournamentClient
 
 FAST = LightGBMParams(
     learning_rate=0.1,

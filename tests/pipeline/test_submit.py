@@ -27,7 +27,7 @@ from numerpilot.pipeline.submit import (
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.tournament.submissions import list_submissions, model_id
+from numerpilot.tournament import list_submissions, model_id
 from tests.pipeline.submit_world import project_settings, shared_models, sim_client
 
 IDS = pd.Index([f"n{i:015x}" for i in range(6)], name="id")

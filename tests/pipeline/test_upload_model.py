@@ -16,12 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from numerpilot.agent import Ledger, Notifier, TournamentServices, record_model_upload
+from numerpilot.agent._pickles import keep_pickles
 from numerpilot.agent._step_context import StepContext, uploaded_pickle
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.manual import record_model_upload
-from numerpilot.agent.notify import Notifier
-from numerpilot.agent.pickles import keep_pickles
-from numerpilot.agent.services import TournamentServices
 from numerpilot.cli import main
 from numerpilot.clock import SteppedClock
 from numerpilot.credentials import Credentials
@@ -45,9 +42,8 @@ from numerpilot.runtime.interpreters import find_interpreter
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.submissions import list_pickles, list_submissions, model_id
-from numerpilot.tournament.submissions import upload_model as upload_pickle
+from numerpilot.tournament import TournamentClient, list_pickles, list_submissions, model_id
+from numerpilot.tournament import upload_model as upload_pickle
 from tests.contract import check_document
 from tests.pipeline.submit_world import project_settings, shared_models, sim_client, train_tiny
 

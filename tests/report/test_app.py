@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
-from numerpilot.agent.dashboard import load_dashboard
-from numerpilot.agent.ledger import Ledger
+from numerpilot.agent import Ledger, load_dashboard
 from numerpilot.config import load_settings
 from numerpilot.errors import ConfigError, ExitCode
 from numerpilot.report import DashboardView

@@ -18,7 +18,7 @@ from typing import Self
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from numerpilot.agent.ledger_schema import MEMORY, SCHEMA_VERSION, WRITE_OPTION, Base, make_engine
+from numerpilot.agent._ledger_schema import MEMORY, SCHEMA_VERSION, WRITE_OPTION, Base, make_engine
 from numerpilot.clock import Clock, utc
 from numerpilot.errors import ConfigError, StorageError
 

@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from numerpilot.agent._ledger_base import LedgerBase
-from numerpilot.agent.ledger_records import Event, Heartbeat, from_row
-from numerpilot.agent.ledger_schema import EventRow, HeartbeatRow, json_safe
+from numerpilot.agent._ledger_records import Event, Heartbeat, from_row
+from numerpilot.agent._ledger_schema import EventRow, HeartbeatRow, json_safe
 
 
 class EventsLedger(LedgerBase):

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from sqlalchemy import select
 
 from numerpilot.agent._ledger_base import LedgerBase
-from numerpilot.agent.ledger_records import ModelVersion, from_row
-from numerpilot.agent.ledger_schema import ModelVersionRow, json_safe
+from numerpilot.agent._ledger_records import ModelVersion, from_row
+from numerpilot.agent._ledger_schema import ModelVersionRow, json_safe
 
 
 class ModelVersionsLedger(LedgerBase):

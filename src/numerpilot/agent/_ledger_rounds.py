@@ -18,8 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from numerpilot.agent._ledger_base import LedgerBase
-from numerpilot.agent.ledger_records import RoundRecord, Submission, SubmissionStart, from_row
-from numerpilot.agent.ledger_schema import LIVE_STATUSES, RoundRow, SubmissionRow
+from numerpilot.agent._ledger_records import RoundRecord, Submission, SubmissionStart, from_row
+from numerpilot.agent._ledger_schema import LIVE_STATUSES, RoundRow, SubmissionRow
 from numerpilot.clock import utc
 
 

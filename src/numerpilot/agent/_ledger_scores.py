@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from numerpilot.agent._ledger_base import LedgerBase
-from numerpilot.agent.ledger_records import Score, from_row
-from numerpilot.agent.ledger_schema import ScoreRow
+from numerpilot.agent._ledger_records import Score, from_row
+from numerpilot.agent._ledger_schema import ScoreRow
 
 
 class ScoresLedger(LedgerBase):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from numerpilot.agent._ledger_base import LedgerBase
-from numerpilot.agent.ledger_records import StakeAction, from_row
-from numerpilot.agent.ledger_schema import StakeActionRow
-from numerpilot.agent.policy import StakeDecision
+from numerpilot.agent._ledger_records import StakeAction, from_row
+from numerpilot.agent._ledger_schema import StakeActionRow
+from numerpilot.agent._policy import StakeDecision
 
 
 class StakesLedger(LedgerBase):

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from numerpilot.agent._step_context import RETRY_SOON, Outcome
 from numerpilot.errors import TournamentError
-from numerpilot.tournament.rounds import RoundInfo
+from numerpilot.tournament import RoundInfo
 
 log = logging.getLogger(__name__)
 

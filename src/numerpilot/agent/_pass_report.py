@@ -8,7 +8,7 @@ from datetime import datetime
 
 from numerpilot.agent._step_context import UNFINISHED, Outcome
 from numerpilot.errors import ExitCode
-from numerpilot.tournament.rounds import RoundInfo
+from numerpilot.tournament import RoundInfo
 
 
 @dataclass

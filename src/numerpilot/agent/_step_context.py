@@ -19,7 +19,7 @@ from numerpilot.agent.notify import Kind, Notifier
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.pipeline.submit import PreviousPredictions
-from numerpilot.tournament.rounds import RoundInfo
+from numerpilot.tournament import RoundInfo
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from numerpilot.agent._retrain import adopt
 from numerpilot.agent._step_context import PICKLE_EVENT
 from numerpilot.agent.dashboard import status
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.ledger_research import ResearchLedger
 from numerpilot.agent.notify import Notifier, notifier_from_settings
 from numerpilot.agent.research_step import promote_winner
-from numerpilot.agent.retrain import adopt
 from numerpilot.agent.services import TournamentServices
 from numerpilot.agent.worker import Worker
 from numerpilot.clock import monotonic

@@ -23,10 +23,7 @@ from __future__ import annotations
 
 from numerpilot.agent._ledger_events import EventsLedger
 from numerpilot.agent._ledger_models import ModelVersionsLedger
-from numerpilot.agent._ledger_rounds import RoundsLedger
-from numerpilot.agent._ledger_scores import ScoresLedger
-from numerpilot.agent._ledger_stakes import StakesLedger
-from numerpilot.agent.ledger_records import (
+from numerpilot.agent._ledger_records import (
     Event,
     Heartbeat,
     ModelVersion,
@@ -36,7 +33,10 @@ from numerpilot.agent.ledger_records import (
     Submission,
     SubmissionStart,
 )
-from numerpilot.agent.ledger_schema import MEMORY
+from numerpilot.agent._ledger_rounds import RoundsLedger
+from numerpilot.agent._ledger_schema import MEMORY
+from numerpilot.agent._ledger_scores import ScoresLedger
+from numerpilot.agent._ledger_stakes import StakesLedger
 from numerpilot.clock import Clock
 from numerpilot.config import Settings
 

@@ -13,15 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from numerpilot.agent._step_context import Outcome, Prepared, StepContext
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.notify import notifier_from_settings
-from numerpilot.agent.pickles import PickleUpload, record_pickle_upload
-from numerpilot.agent.round_step import (
+from numerpilot.agent._pickles import PickleUpload, record_pickle_upload
+from numerpilot.agent._round_step import (
     previous_predictions,
     settle,
     submit_prepared,
 )
+from numerpilot.agent._step_context import Outcome, Prepared, StepContext
+from numerpilot.agent.ledger import Ledger
+from numerpilot.agent.notify import notifier_from_settings
 from numerpilot.agent.services import TournamentServices
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry, Settings
@@ -38,8 +38,7 @@ from numerpilot.pipeline.submit import (
     tournament_model,
 )
 from numerpilot.pipeline.upload_model import UploadModelResult
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.rounds import RoundInfo
+from numerpilot.tournament import RoundInfo, TournamentClient
 
 
 @dataclass

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from numerpilot.agent import retrain
+from numerpilot.agent import _retrain as retrain
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.ledger_research import ResearchLedger
 from numerpilot.agent.notify import Kind, Notifier

@@ -13,10 +13,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+from numerpilot.agent._pickles import PickleUpload
+from numerpilot.agent._retrain import TrainedModel
 from numerpilot.agent._step_context import HostedRun, Prepared
 from numerpilot.agent.ledger import Submission
-from numerpilot.agent.pickles import PickleUpload
-from numerpilot.agent.retrain import TrainedModel
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.data.download import download_dataset
@@ -26,10 +26,23 @@ from numerpilot.models.store import read_manifest, resolve_model
 from numerpilot.pipeline.submit import PreviousPredictions, prepare_submission
 from numerpilot.pipeline.train import train_model
 from numerpilot.pipeline.upload_model import upload_model
-from numerpilot.tournament import schedule, scores, stakes, submissions
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.rounds import RoundInfo
-from numerpilot.tournament.submissions import CLOCK_SKEW
+from numerpilot.tournament import (
+    CLOCK_SKEW,
+    ListedSubmission,
+    RoundInfo,
+    RoundPerformance,
+    SubmissionReceipt,
+    TournamentClient,
+    change_stake,
+    counted_submission,
+    current_stake,
+    list_pickles,
+    list_submissions,
+    model_ids,
+    performances,
+    upcoming_round,
+    upload_predictions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,11 +79,11 @@ class TournamentServices:
         self.on_build = on_build
         self._ids: dict[str, str] = {}
         # The last upload's receipt, for a caller that shows it (a submission made by hand).
-        self.last_receipt: submissions.SubmissionReceipt | None = None
+        self.last_receipt: SubmissionReceipt | None = None
 
     def model_id(self, name: str) -> str:
         if name not in self._ids:
-            self._ids = scores.model_ids(self.client)
+            self._ids = model_ids(self.client)
         if name not in self._ids:
             known = ", ".join(sorted(self._ids)) or "none"
             raise ConfigError(
@@ -88,7 +101,7 @@ class TournamentServices:
         return self.client.current_round()
 
     def upcoming_round(self) -> RoundInfo | None:
-        return schedule.upcoming_round(self.client)
+        return upcoming_round(self.client)
 
     # -- submissions -----------------------------------------------------------------------
 
@@ -112,7 +125,7 @@ class TournamentServices:
 
     def upload(self, entry: ModelEntry, prepared: Prepared, rnd: RoundInfo) -> str:
         # The very file that was checked and hashed into the intent: not predicted again.
-        receipt = submissions.upload_predictions(
+        receipt = upload_predictions(
             self.client,
             model_name=entry.name,
             csv_path=prepared.path,
@@ -122,16 +135,14 @@ class TournamentServices:
         self.last_receipt = receipt
         return receipt.submission_id
 
-    def _round_submissions(
-        self, model: str, round_number: int
-    ) -> list[submissions.ListedSubmission]:
-        listed = submissions.list_submissions(self.client, self.model_id(model))
+    def _round_submissions(self, model: str, round_number: int) -> list[ListedSubmission]:
+        listed = list_submissions(self.client, self.model_id(model))
         return [s for s in listed if s.round_number == round_number]
 
     def find_submission(self, intent: Submission) -> str | None:
         # An upload-mode run's submission is the hosted model's, made whenever it ran.
         since = None if intent.mode == "upload" else utc(intent.attempted_at)
-        found = submissions.counted_submission(
+        found = counted_submission(
             self.client, self.model_id(intent.model), intent.round_number, since
         )
         return None if found is None else found.submission_id
@@ -143,7 +154,7 @@ class TournamentServices:
     # -- model pickles ---------------------------------------------------------------------
 
     def active_pickle(self, entry: ModelEntry) -> str | None:
-        for p in submissions.list_pickles(self.client, self.model_id(entry.name)):
+        for p in list_pickles(self.client, self.model_id(entry.name)):
             if p.assigned_model_slots:
                 return p.pickle_id
         return None
@@ -161,14 +172,14 @@ class TournamentServices:
 
     # -- scores and stakes -----------------------------------------------------------------
 
-    def performances(self, model: str) -> list[scores.RoundPerformance]:
-        return scores.performances(self.client, self.model_id(model))
+    def performances(self, model: str) -> list[RoundPerformance]:
+        return performances(self.client, self.model_id(model))
 
     def stake(self, model: str) -> Decimal:
-        return stakes.current_stake(self.client, model)
+        return current_stake(self.client, model)
 
     def change_stake(self, model: str, action: str, amount: Decimal) -> str:
-        return stakes.change_stake(self.client, self.model_id(model), action, amount).describe()
+        return change_stake(self.client, self.model_id(model), action, amount).describe()
 
     # -- training --------------------------------------------------------------------------
 

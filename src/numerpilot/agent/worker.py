@@ -27,7 +27,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from numerpilot.agent import research_step, results, retrain
+from numerpilot.agent import _results as results
+from numerpilot.agent import _retrain as retrain
+from numerpilot.agent import research_step
 from numerpilot.agent._pacing import (
     POLL,
     SCORE_PULL,
@@ -36,6 +38,8 @@ from numerpilot.agent._pacing import (
     next_pass,
 )
 from numerpilot.agent._pass_report import PassReport
+from numerpilot.agent._pickles import PickleSource, keep_pickles
+from numerpilot.agent._round_step import process_round
 from numerpilot.agent._step_context import (
     UNFINISHED,
     Outcome,
@@ -44,8 +48,6 @@ from numerpilot.agent._step_context import (
 )
 from numerpilot.agent.ledger import Ledger, Submission
 from numerpilot.agent.notify import Kind, Notifier
-from numerpilot.agent.pickles import PickleSource, keep_pickles
-from numerpilot.agent.round_step import process_round
 from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
 from numerpilot.errors import (
@@ -54,7 +56,7 @@ from numerpilot.errors import (
     TournamentError,
     TransientTournamentError,
 )
-from numerpilot.tournament.rounds import RoundInfo
+from numerpilot.tournament import RoundInfo
 
 log = logging.getLogger(__name__)
 

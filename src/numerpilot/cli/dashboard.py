@@ -30,7 +30,7 @@ def dashboard(
 
     import uvicorn
 
-    from numerpilot.agent.dashboard import load_dashboard
+    from numerpilot.agent import load_dashboard
     from numerpilot.pipeline.status import tournament_clock
     from numerpilot.report.app import REPORTS_PREFIX, bind, create_app
 

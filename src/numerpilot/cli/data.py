@@ -55,8 +55,7 @@ def download(
     from rich.table import Table
 
     from numerpilot.data.download import download_dataset
-    from numerpilot.tournament.client import TournamentClient
-    from numerpilot.tournament.transport import NotSent
+    from numerpilot.tournament import NotSent, TournamentClient
 
     settings = state(ctx).settings()
     names = [n.strip() for f in files for n in f.split(",") if n.strip()] if files else None

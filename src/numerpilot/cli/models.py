@@ -144,7 +144,7 @@ def _promoted(settings: Settings) -> str | None:
     """The model the autopilot promoted last, if it ever ran here (read from its ledger)."""
     if not settings.ledger_path.exists():
         return None
-    from numerpilot.agent.ledger import Ledger
+    from numerpilot.agent import Ledger
     from numerpilot.clock import SystemClock
 
     with Ledger.open(settings, SystemClock()) as ledger:

@@ -19,8 +19,7 @@ from typing import Literal
 
 from numerpilot.data.manifest import Manifest, matches, read_manifest, record_for, write_manifest
 from numerpilot.errors import ConfigError, TournamentError
-from numerpilot.tournament.client import TournamentClient, version_key
-from numerpilot.tournament.files import RemoteFile
+from numerpilot.tournament import RemoteFile, TournamentClient, version_key
 
 log = logging.getLogger(__name__)
 

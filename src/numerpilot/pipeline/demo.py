@@ -33,7 +33,7 @@ from numerpilot.pipeline.validate import model_source, validate
 from numerpilot.runtime import model_runner
 from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
 from numerpilot.sim.testing import RunningSim, run_sim
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.tournament import TournamentClient
 
 log = logging.getLogger(__name__)
 

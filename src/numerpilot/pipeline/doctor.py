@@ -14,8 +14,7 @@ from numerpilot.credentials import load_credentials
 from numerpilot.errors import CheckFailed, ConfigError, CredentialsError, TournamentError
 from numerpilot.models.store import list_models
 from numerpilot.pipeline.train_plan import local_versions
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.submissions import model_ids
+from numerpilot.tournament import TournamentClient, model_ids
 
 Status = Literal["ok", "warn", "fail", "skip"]
 

@@ -301,13 +301,13 @@ def tournament_clock(settings: Settings) -> Clock:
     speed. If it does not answer, this machine's time, said in the log."""
     # Imported here: the rest of this module is a pure summary, read by the dashboard too.
     from numerpilot.clock import SystemClock
-    from numerpilot.tournament.transport import is_loopback
+    from numerpilot.tournament import is_loopback
 
     url = settings.tournament.api_url
     if url is None or not is_loopback(url):
         # Numerai's answers never carry a clock: no client (nor numerapi's import) needed.
         return SystemClock()
-    from numerpilot.tournament.client import TournamentClient
+    from numerpilot.tournament import TournamentClient
 
     with TournamentClient.from_settings(settings) as client:
         try:

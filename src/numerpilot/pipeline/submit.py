@@ -36,10 +36,13 @@ from numerpilot.pipeline.submission_checks import (
     sanity_checks,
     write_predictions_csv,
 )
-from numerpilot.tournament import schedule
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.rounds import RoundInfo
-from numerpilot.tournament.submissions import SubmissionReceipt, upload_predictions
+from numerpilot.tournament import (
+    RoundInfo,
+    SubmissionReceipt,
+    TournamentClient,
+    upcoming_round,
+    upload_predictions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +130,7 @@ def current_round(client: TournamentClient, clock: Clock) -> RoundInfo:
     if info is not None and info.open_time > now:
         nxt: RoundInfo | None = info
     else:
-        nxt = schedule.upcoming_round(client)
+        nxt = upcoming_round(client)
     when = (
         f"round {info.number} closed for submissions at {info.close_staking_time.isoformat()}"
         if info is not None and info.open_time <= now

@@ -42,15 +42,8 @@ from numerpilot.runtime import (
     select_docker_image,
     write_portable_pickle,
 )
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.submissions import (
-    ModelUploadReceipt,
-    data_versions,
-    docker_images,
-)
-from numerpilot.tournament.submissions import (
-    upload_model as upload_pickle,
-)
+from numerpilot.tournament import ModelUploadReceipt, TournamentClient, data_versions, docker_images
+from numerpilot.tournament import upload_model as upload_pickle
 
 log = logging.getLogger(__name__)
 

@@ -144,14 +144,6 @@ def parse_performance(raw: Mapping[str, Any]) -> RoundPerformance:
     )
 
 
-def model_ids(client: TournamentClient) -> dict[str, str]:
-    """The account's model names and ids (needs credentials)."""
-    found = client.call("account models", client.api.get_models)
-    if not isinstance(found, dict):
-        raise TournamentError("the account's models came back as something other than a map")
-    return {str(k): str(v) for k, v in found.items()}
-
-
 def performances(client: TournamentClient, model_id: str) -> list[RoundPerformance]:
     """Every round the model took part in, oldest first."""
     data = client.query(PERFORMANCES_QUERY, {"modelId": model_id, "tournament": CLASSIC_TOURNAMENT})
@@ -167,7 +159,6 @@ __all__ = [
     "MMC_NAMES",
     "PERFORMANCES_QUERY",
     "RoundPerformance",
-    "model_ids",
     "parse_performance",
     "performances",
 ]

@@ -36,10 +36,10 @@ from numerpilot.tournament._listings import (
     list_pickles,
     list_submissions,
 )
+from numerpilot.tournament._upload_steps import create, put_file, retry_upload, upload_auth
 from numerpilot.tournament.client import CLASSIC_TOURNAMENT, TournamentClient
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.transport import MaybeApplied
-from numerpilot.tournament.upload_steps import create, put_file, retry_upload, upload_auth
 
 log = logging.getLogger(__name__)
 
@@ -310,17 +310,11 @@ def upload_model(
 
 
 __all__ = [
-    "CLOCK_SKEW",
     "KeyRefusedBeforeUpload",
-    "ListedPickle",
-    "ListedSubmission",
     "ModelUploadReceipt",
     "SubmissionReceipt",
-    "counted_submission",
     "data_versions",
     "docker_images",
-    "list_pickles",
-    "list_submissions",
     "model_id",
     "model_ids",
     "upload_model",

@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Protocol
 
+from numerpilot.agent._policy import ZERO, RoundScore, StakeDecision, StakeState, decide_stake
 from numerpilot.agent.ledger import Ledger, Score
 from numerpilot.agent.notify import Kind, Notifier
-from numerpilot.agent.policy import ZERO, RoundScore, StakeDecision, StakeState, decide_stake
 from numerpilot.config import Settings
 from numerpilot.errors import TournamentError
-from numerpilot.tournament.scores import RoundPerformance
+from numerpilot.tournament import RoundPerformance
 
 log = logging.getLogger(__name__)
 

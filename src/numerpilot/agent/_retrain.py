@@ -29,7 +29,7 @@ from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
 from numerpilot.errors import NumerpilotError
 from numerpilot.fsutil import sha256_file
-from numerpilot.tournament.client import version_key
+from numerpilot.tournament import version_key
 
 log = logging.getLogger(__name__)
 

@@ -48,8 +48,7 @@ from numerpilot.errors import (
 )
 from numerpilot.fsutil import DISK_FULL
 from numerpilot.pipeline.submit import PreviousPredictions, predictions_path
-from numerpilot.tournament.rounds import RoundInfo
-from numerpilot.tournament.submissions import KeyRefusedBeforeUpload
+from numerpilot.tournament import KeyRefusedBeforeUpload, RoundInfo
 
 log = logging.getLogger(__name__)
 
