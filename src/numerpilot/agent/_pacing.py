@@ -34,7 +34,8 @@ def failed_pass_delay(failed_passes: int, *, round_open: bool) -> timedelta:
     maximum, or ``RETRY`` while a round is open."""
     if round_open:
         return RETRY
-    return min(RETRY * 2 ** (failed_passes - 1), FAILED_PASS_BACKOFF_MAX)
+    doubling: int = 2 ** (failed_passes - 1)  # int ** int is typed Any (it may be a float)
+    return min(RETRY * doubling, FAILED_PASS_BACKOFF_MAX)
 
 
 def next_pass(

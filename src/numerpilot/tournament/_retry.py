@@ -26,7 +26,7 @@ BACKOFF_MAX_SECONDS = 60.0
 def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
     """Delay before retry ``attempt`` (0-based): 1, 2, 4, ... s, at most a minute; a server's
     Retry-After is honoured within the same cap."""
-    delay = min(BACKOFF_FIRST_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)
+    delay = min(BACKOFF_FIRST_SECONDS * 2.0**attempt, BACKOFF_MAX_SECONDS)
     if retry_after is not None:
         delay = min(max(delay, retry_after), BACKOFF_MAX_SECONDS)
     return delay

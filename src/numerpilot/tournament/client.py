@@ -63,7 +63,8 @@ class _RoutedNumerAPI(numerapi.NumerAPI):
         if placeholder is not None:
             root.addHandler(placeholder)
         try:
-            super().__init__(show_progress_bars=False)
+            # numerapi's constructor has no annotations: an untyped call under --strict.
+            super().__init__(show_progress_bars=False)  # type: ignore[no-untyped-call,unused-ignore]
         finally:
             if placeholder is not None:
                 root.removeHandler(placeholder)
