@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from numerpilot.agent._step_context import (
     Outcome,
+    PredictionRequest,
     Prepared,
     StepContext,
     uploaded_pickle,
@@ -110,7 +111,7 @@ def _prepare(
     previous = previous_predictions(ctx.ledger, ctx.settings, entry.name)
     for version in versions:
         try:
-            prepared = ctx.actions.prepare(entry, version, rnd, previous)
+            prepared = ctx.actions.prepare(PredictionRequest(entry, version, rnd, previous))
         except RoundClosed:
             return Outcome.CLOSED
         except SubmissionRejected as e:

@@ -51,6 +51,17 @@ class Prepared:
 
 
 @dataclass(frozen=True)
+class PredictionRequest:
+    """Predictions wanted: ``entry``'s for round ``rnd`` from stored model ``model_version``
+    (None: the newest), checked against the ``previous`` submission."""
+
+    entry: ModelEntry
+    model_version: str | None
+    rnd: RoundInfo
+    previous: PreviousPredictions | None
+
+
+@dataclass(frozen=True)
 class HostedRun:
     """What the tournament shows of an upload-mode model's run for a round."""
 
@@ -72,16 +83,10 @@ def uploaded_pickle(ledger: Ledger, model: str) -> dict[str, object] | None:
 class RoundActions(Protocol):
     """What a step does outside the ledger."""
 
-    def prepare(
-        self,
-        entry: ModelEntry,
-        model_version: str | None,
-        rnd: RoundInfo,
-        previous: PreviousPredictions | None,
-    ) -> Prepared:
-        """Refresh live data, predict once with ``model_version`` (None: the newest stored
-        model), write the CSV once, check (comparing with ``previous``), hash; raise
-        ``SubmissionRejected`` or a data/model error."""
+    def prepare(self, request: PredictionRequest) -> Prepared:
+        """Refresh live data, predict once with ``request.model_version`` (None: the newest
+        stored model), write the CSV once, check (comparing with ``request.previous``), hash;
+        raise ``SubmissionRejected`` or a data/model error."""
         ...
 
     def upload(self, entry: ModelEntry, prepared: Prepared, rnd: RoundInfo) -> str:
@@ -147,6 +152,7 @@ __all__ = [
     "UNFINISHED",
     "HostedRun",
     "Outcome",
+    "PredictionRequest",
     "Prepared",
     "RoundActions",
     "StepContext",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from numerpilot.agent._pickles import PickleUpload
 from numerpilot.agent._retrain import TrainedModel
-from numerpilot.agent._step_context import HostedRun, Prepared
+from numerpilot.agent._step_context import HostedRun, PredictionRequest, Prepared
 from numerpilot.agent.ledger import Submission
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
@@ -23,7 +23,7 @@ from numerpilot.data.download import download_dataset
 from numerpilot.errors import ConfigError, DataError
 from numerpilot.models.ensemble import ENSEMBLE
 from numerpilot.models.store import read_manifest, resolve_model
-from numerpilot.pipeline.submit import PreviousPredictions, prepare_submission
+from numerpilot.pipeline.submit import prepare_submission
 from numerpilot.pipeline.train import train_model
 from numerpilot.pipeline.upload_model import upload_model
 from numerpilot.tournament import (
@@ -105,20 +105,15 @@ class TournamentServices:
 
     # -- submissions -----------------------------------------------------------------------
 
-    def prepare(
-        self,
-        entry: ModelEntry,
-        model_version: str | None,
-        rnd: RoundInfo,
-        previous: PreviousPredictions | None,
-    ) -> Prepared:
+    def prepare(self, request: PredictionRequest) -> Prepared:
+        name = request.entry.name
         result = prepare_submission(
-            pinned(self.settings, entry.name, model_version),
+            pinned(self.settings, name, request.model_version),
             client=self.client,
             clock=self.clock,
-            model=entry.name,
-            previous=previous,
-            round_info=rnd,
+            model=name,
+            previous=request.previous,
+            round_info=request.rnd,
             download=True,
         )
         return Prepared(result.csv_path, result.sha256, result.stored_model)
