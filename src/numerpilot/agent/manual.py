@@ -2,7 +2,7 @@
 
 ``numerpilot submit`` prepares like the autopilot (the previous submission for the sanity
 check is the ledger's), then commits the same intent with the file's hash, uploads exactly that
-file and confirms the id the tournament counts (``round_step.submit_prepared``). So ``status``
+file and confirms the id the tournament counts (``_round_step.submit_prepared``). So ``status``
 shows it, and the next ``run`` finds the round done instead of uploading again. ``upload-model``
 records its pickle as the autopilot's pickle upkeep does, the moment the tournament lists it.
 """

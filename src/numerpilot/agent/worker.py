@@ -5,7 +5,7 @@ sleeps on the clock until the next of them. A pass (``run_pass``):
 
 1. asks the tournament for the current round (and the next one's open time) and records it;
 2. keeps every upload-mode model's pickle current;
-3. while the round is open, runs ``round_step.process_round`` for every configured model;
+3. while the round is open, runs ``_round_step.process_round`` for every configured model;
 4. notes closed rounds a model missed (once each, notified);
 5. retrains when due, but never while a submission of the open round is unfinished;
 6. pulls scores and payouts, then makes this round's stake decisions.

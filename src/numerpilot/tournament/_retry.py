@@ -1,7 +1,7 @@
 """The one retry loop of ``tournament/``: tries again after a transient failure, backing off
 on numerpilot's ``Clock`` (never ``time.sleep``), so tests step time instead of waiting.
 
-Both users (a single request in ``transport``, a whole upload in ``upload_steps``) share the
+Both users (a single request in ``transport``, a whole upload in ``_upload_steps``) share the
 same tries (one plus ``retries``) and the same backoff (``backoff_seconds``); what differs is
 passed in: whether a failure may be repeated at all, whether a server's Retry-After counts,
 and a deadline not to sleep past.
