@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numerapi
@@ -23,7 +22,7 @@ from numerpilot.clock import AcceleratedClock, SystemClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
 from numerpilot.errors import ExitCode, SubmissionRejected
-from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
+from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
 from numerpilot.tournament import TournamentClient, list_submissions
 from tests.cli_run import run
@@ -55,19 +54,6 @@ max_feature_exposure = 0.9
 [[tournament.models]]
 name = "demo_csv"
 """
-
-
-@pytest.fixture
-def live_sim(tmp_path: Path, demo_data_dir: Path) -> Iterator[RunningSim]:
-    """A tournament on real time where a round is always open (a new one every day)."""
-    calendar = CalendarConfig(
-        open_weekdays=(0, 1, 2, 3, 4, 5, 6), staking_hours=24.0, staking_hours_by_weekday={}
-    )
-    config = SimConfig(data=DataConfig(live_rows=200), calendar=calendar)
-    with run_sim(
-        tmp_path / "sim" / "sim.db", clock=SystemClock(), config=config, datasets_dir=demo_data_dir
-    ) as sim:
-        yield sim
 
 
 def make_project(folder: Path, sim: RunningSim, monkeypatch: pytest.MonkeyPatch) -> Path:
