@@ -7,7 +7,7 @@ refuses (numerapi turns that into ``ValueError(message)``); 5xx only from inject
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from graphql import GraphQLError, OperationDefinitionNode, parse
 from graphql.language import FieldNode
@@ -18,12 +18,21 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from numerpilot.clock import SERVER_CLOCK_HEADER, AcceleratedClock, format_server_clock
-from numerpilot.sim import files
+from numerpilot.clock import SERVER_CLOCK_HEADER, AcceleratedClock, Clock, format_server_clock
+from numerpilot.sim.faults import Decision
+from numerpilot.sim.files import FileServer, dataset_file, submission_download, upload
 from numerpilot.sim.httpfaults import delay_or_fail
 
-if TYPE_CHECKING:
-    from numerpilot.sim.server import SimServer
+
+class Backend(FileServer, Protocol):
+    """What the app needs from the tournament behind it (``SimServer`` is one): the routes are
+    handed this, so the app never imports the server that builds it."""
+
+    clock: Clock
+
+    def execute(
+        self, body: dict[str, Any], auth_header: str | None, base_url: str, fault: Decision
+    ) -> dict[str, Any]: ...
 
 
 def operation_field(query: object) -> str:
@@ -47,7 +56,7 @@ def _error(message: str, status: int = 400) -> JSONResponse:
 
 
 async def graphql_endpoint(request: Request) -> Response:
-    server: SimServer = request.app.state.sim
+    server: Backend = request.app.state.sim
     if request.method == "GET":
         return PlainTextResponse("numerpilot local tournament: POST GraphQL queries here\n")
     try:
@@ -74,7 +83,7 @@ class AnnounceClock:
     time, so that a client in another process (``numerpilot run`` against ``sim serve
     --speed``) judges round windows by this clock, not by its wall clock."""
 
-    def __init__(self, app: ASGIApp, server: SimServer):
+    def __init__(self, app: ASGIApp, server: Backend):
         self.app = app
         self.server = server
 
@@ -97,14 +106,14 @@ class AnnounceClock:
         await self.app(scope, receive, stamped)
 
 
-def build_app(server: SimServer) -> Starlette:
+def build_app(server: Backend) -> Starlette:
     app = Starlette(
         routes=[
             Route("/", graphql_endpoint, methods=["GET", "POST"]),
             Route("/graphql", graphql_endpoint, methods=["GET", "POST"]),
-            Route("/data/{path:path}", files.dataset_file, methods=["GET", "HEAD"]),
-            Route("/uploads/{token}", files.upload, methods=["PUT"]),
-            Route("/submissions/{submission_id}", files.submission_download, methods=["GET"]),
+            Route("/data/{path:path}", dataset_file, methods=["GET", "HEAD"]),
+            Route("/uploads/{token}", upload, methods=["PUT"]),
+            Route("/submissions/{submission_id}", submission_download, methods=["GET"]),
         ]
     )
     app.state.sim = server
@@ -112,4 +121,4 @@ def build_app(server: SimServer) -> Starlette:
     return app
 
 
-__all__ = ["AnnounceClock", "build_app", "operation_field"]
+__all__ = ["AnnounceClock", "Backend", "build_app", "operation_field"]

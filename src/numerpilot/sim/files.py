@@ -10,17 +10,27 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from numerpilot.sim.faults import Decision
+from numerpilot.sim.faults import Decision, Faults
 from numerpilot.sim.httpfaults import delay_or_fail
 
-if TYPE_CHECKING:
-    from numerpilot.sim.server import SimServer
+
+class FileServer(Protocol):
+    """What the file routes need from the tournament (``SimServer`` is one)."""
+
+    faults: Faults
+
+    def dataset_path(self, relative: str) -> Path | None: ...
+
+    def receive_upload(self, token: str, data: bytes, drop: bool) -> str | None: ...
+
+    def submission_file(self, submission_id: str, signature: str) -> Path | None: ...
+
 
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 _CHUNK = 1 << 16
@@ -34,8 +44,8 @@ def _s3_error(code: str, message: str, status: int) -> Response:
     return Response(body, status_code=status, media_type="application/xml")
 
 
-def _sim(request: Request) -> SimServer:
-    server: SimServer = request.app.state.sim
+def _sim(request: Request) -> FileServer:
+    server: FileServer = request.app.state.sim
     return server
 
 
@@ -112,4 +122,4 @@ async def submission_download(request: Request) -> Response:
     return FileResponse(path, media_type="text/csv")
 
 
-__all__ = ["dataset_file", "submission_download", "upload"]
+__all__ = ["FileServer", "dataset_file", "submission_download", "upload"]

@@ -27,11 +27,11 @@ from ariadne.utils import unwrap_graphql_error
 from sqlalchemy import select
 from starlette.applications import Starlette
 
+import numerpilot.sim.actions as actions
 from numerpilot.clock import Clock
 from numerpilot.data.schema import version_spec
 from numerpilot.data.synth import ProgressCallback, write_dataset
 from numerpilot.errors import ConfigError, NumerpilotError
-from numerpilot.sim import actions
 from numerpilot.sim.accounts import AccountKeys, AuthError, derived_keys, ensure_account
 from numerpilot.sim.app import build_app
 from numerpilot.sim.config import SimConfig

@@ -28,7 +28,7 @@ import pandas as pd
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
-from numerpilot.sim import scoring
+import numerpilot.sim.scoring as scoring
 from numerpilot.sim.calendar import RoundTimes, latest_round_at, round_times
 from numerpilot.sim.config import SimConfig
 from numerpilot.sim.faults import Faults
