@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numerpilot.runtime.predictor_source as predictor_source
 from numerpilot import __version__
 from numerpilot.fsutil import atomic_path
-from numerpilot.runtime import predictor_source
 
 # Protocol 4 is read by every Python since 3.4, far below any runtime image.
 PICKLE_PROTOCOL = 4
