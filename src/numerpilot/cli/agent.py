@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from numerpilot.agent.dashboard import StatusResult
-    from numerpilot.agent.demo import DemoResult
     from numerpilot.agent.worker import PassReport, Worker
+    from numerpilot.demo import DemoResult
 
-# The demo's defaults (numerpilot.pipeline.demo's DEMO_DAYS and SPEED; a test keeps them equal):
+# The demo's defaults (numerpilot.demo's DEMO_DAYS and SPEED; a test keeps them equal):
 # spelled out here because importing the demo for its --help would load the whole tournament.
 DEMO_DAYS = 28.0
 DEMO_SPEED = 80_000.0
@@ -342,7 +342,7 @@ def demo(
         TimeRemainingColumn,
     )
 
-    from numerpilot.agent.demo import run_demo
+    from numerpilot.demo import run_demo
 
     project = state(ctx).project_dir
     bars = Progress(

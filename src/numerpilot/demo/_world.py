@@ -1,6 +1,5 @@
 """``numerpilot demo``, its first half: a local tournament, its data, a trained and validated
-model, in a folder of its own. The autopilot's month follows in ``agent.demo`` (the agent sits
-above the pipeline, so it composes this, not the other way round).
+model, in a folder of its own. The autopilot's month follows in ``_run.py``.
 
 Time: the tournament's clock is paced. It runs ``speed`` times faster than real time while the
 agent waits, and stands still while the agent computes, as if predicting and uploading took no

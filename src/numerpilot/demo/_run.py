@@ -1,6 +1,6 @@
-"""``numerpilot demo``: the pipeline's demo world (``pipeline.demo``), then the autopilot's
-month in it: the upload-mode model's pickle pre-flighted and uploaded, every round entered by
-both models, scores and payouts pulled, stakes decided; then the ledger's status."""
+"""``numerpilot demo``: the demo world (``_world.py``), then the autopilot's month in it:
+the upload-mode model's pickle pre-flighted and uploaded, every round entered by both models,
+scores and payouts pulled, stakes decided; then the ledger's status."""
 
 from __future__ import annotations
 
@@ -19,8 +19,7 @@ from numerpilot.agent.services import TournamentServices
 from numerpilot.agent.worker import Worker
 from numerpilot.clock import monotonic
 from numerpilot.config import CONFIG_FILE
-from numerpilot.fsutil import write_text_atomic
-from numerpilot.pipeline.demo import (
+from numerpilot.demo._world import (
     DEMO_DAYS,
     EXPERIMENT,
     SIM_START,
@@ -30,6 +29,7 @@ from numerpilot.pipeline.demo import (
     demo_world,
     train_and_validate,
 )
+from numerpilot.fsutil import write_text_atomic
 from numerpilot.pipeline.status import StatusReport
 from numerpilot.research.plan import plan_experiment
 from numerpilot.research.promote import train_winner
