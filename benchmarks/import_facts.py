@@ -4,7 +4,8 @@ Usage: python benchmarks/import_facts.py [REPO_DIR]   (default: this checkout)
 
 Prints the strongly connected groups of modules that import each other at module level (an
 import inside a function does not count: it runs later), and, for each library that one
-package owns (DESIGN's rules), the modules outside that package that import it anywhere.
+package owns (DESIGN's rules), the modules outside that package that import it anywhere, and
+the modules that reach into another package's private modules instead of its face.
 tests/test_architecture.py asserts the same facts through ``collect``.
 """
 
@@ -82,6 +83,7 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 class Facts:
     cycles: list[list[str]]
     outside: dict[str, list[str]]  # owned library -> modules importing it outside its owners
+    private: list[tuple[str, str]]  # (importer, another package's private module)
     largest: tuple[str, int]  # path under src/, lines
 
 
@@ -102,9 +104,23 @@ def collect(repo: Path) -> Facts:
         )
         for library, owners in OWNERS.items()
     }
+    private = sorted(
+        {
+            (name, ".".join(parts[: next(i for i, p in enumerate(parts) if _private(p)) + 1]))
+            for name, names in anywhere.items()
+            for parts in (i.split(".") for i in names)
+            if parts[0] == "numerpilot"
+            and any(_private(p) for p in parts[2:])
+            and name.split(".")[:2] != parts[:2]
+        }
+    )
     largest = max(root.rglob("*.py"), key=lambda p: len(p.read_text().splitlines()))
     lines = len(largest.read_text().splitlines())
-    return Facts(cycles(graph), outside, (str(largest.relative_to(root)), lines))
+    return Facts(cycles(graph), outside, private, (str(largest.relative_to(root)), lines))
+
+
+def _private(part: str) -> bool:
+    return part.startswith("_") and not part.endswith("__")
 
 
 def main() -> None:
@@ -115,6 +131,9 @@ def main() -> None:
     for library, modules in facts.outside.items():
         owners = "/".join(OWNERS[library])
         print(f"modules importing {library} outside {owners}: {len(modules)}", *modules)
+    print(f"imports of another package's private module: {len(facts.private)}")
+    for importer, module in facts.private:
+        print(f"    {importer} -> {module}")
     print(f"largest file: {facts.largest[0]}, {facts.largest[1]} lines")
 
 

@@ -122,7 +122,7 @@ def test_doctor_fails_on_a_model_the_account_lacks(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from numerpilot.sim.testing import RunningSim
+    from numerpilot.sim import RunningSim
 
     assert isinstance(sim_server, RunningSim)
     monkeypatch.setenv("NUMERAI_PUBLIC_ID", sim_server.demo.public_id)

@@ -20,10 +20,17 @@ from numerpilot.credentials import Credentials
 from numerpilot.errors import CredentialsError
 from numerpilot.fsutil import sha256_file
 from numerpilot.pipeline.submit import PreviousPredictions
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.faults import EndpointFaults, FaultConfig
-from numerpilot.sim.store import Model, Submission
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    EndpointFaults,
+    FaultConfig,
+    Model,
+    RunningSim,
+    SimConfig,
+    Submission,
+    run_sim,
+)
 from numerpilot.tournament.client import TournamentClient
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.submissions import list_submissions, model_id, upload_predictions

@@ -23,8 +23,7 @@ from numerpilot.clock import AcceleratedClock, SystemClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
 from numerpilot.errors import ExitCode, SubmissionRejected
-from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim import DEFAULT_START, CalendarConfig, DataConfig, RunningSim, SimConfig, run_sim
 from numerpilot.tournament import submissions
 from numerpilot.tournament.client import TournamentClient
 from tests.cli_run import run

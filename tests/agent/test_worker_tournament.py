@@ -16,7 +16,7 @@ from numerpilot.agent.services import TournamentServices
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
-from numerpilot.sim.testing import RunningSim
+from numerpilot.sim import RunningSim
 from numerpilot.tournament import schedule, scores, stakes
 from numerpilot.tournament.client import TournamentClient
 from numerpilot.tournament.submissions import upload_predictions

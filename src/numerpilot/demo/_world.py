@@ -30,8 +30,7 @@ from numerpilot.models.ensemble import ENSEMBLE
 from numerpilot.pipeline.train import TrainProgress, train_model
 from numerpilot.pipeline.validate import model_source, validate
 from numerpilot.runtime import model_runner
-from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
-from numerpilot.sim.testing import RunningSim, run_sim
+from numerpilot.sim import CalendarConfig, DataConfig, RunningSim, SimConfig, run_sim
 from numerpilot.tournament.client import TournamentClient
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from numerpilot.sim.store import Account, Model
+from numerpilot.sim._store import Account, Model
 
 CLASSIC_TOURNAMENT = 8
 _NAMESPACE = uuid.UUID("6c0d9f4e-1b7a-4e55-9a51-2f1e8b6f0c11")

@@ -1,7 +1,7 @@
 """The default model pickle: a cloudpickled ``predict`` function built for one runtime image
-by that image's Python, in its pinned environment (``builder.py`` runs there).
+by that image's Python, in its pinned environment (``_builder.py`` runs there).
 
-Why not the portable form (``portable.py``): it loads through ``builtins.eval``, and fickling,
+Why not the portable form (``_portable.py``): it loads through ``builtins.eval``, and fickling,
 the scanner every Numerai image installs, rates any pickle that calls ``eval`` OVERTLY_MALICIOUS.
 A cloudpickle of a function holding native LightGBM boosters is what Numerai's own examples
 upload. Its bytecode belongs to the image's Python, so it is built for, and runs on, that image.
@@ -17,11 +17,11 @@ from pathlib import Path
 from numerpilot import __version__
 from numerpilot.errors import CheckFailed
 from numerpilot.fsutil import atomic_path
-from numerpilot.runtime.envs import RuntimeEnv
-from numerpilot.runtime.inspect_pickle import scan_pickle_file
-from numerpilot.runtime.portable import PortableModel, predictor_text
+from numerpilot.runtime._envs import RuntimeEnv
+from numerpilot.runtime._inspect_pickle import scan_pickle_file
+from numerpilot.runtime._portable import PortableModel, predictor_text
 
-BUILDER = Path(__file__).with_name("builder.py")
+BUILDER = Path(__file__).with_name("_builder.py")
 _BUILD_TIMEOUT_SECONDS = 600.0
 
 

@@ -10,7 +10,7 @@ import asyncio
 
 from starlette.responses import PlainTextResponse, Response
 
-from numerpilot.sim.faults import Decision
+from numerpilot.sim._faults import Decision
 
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from numerpilot.data.schema import MAIN_TARGET
-from numerpilot.sim.accounts import CLASSIC_TOURNAMENT
-from numerpilot.sim.calendar import RoundTimes
-from numerpilot.sim.config import SimConfig
-from numerpilot.sim.scoring import CORR_NAME, MMC_NAME
-from numerpilot.sim.store import (
+from numerpilot.sim._accounts import CLASSIC_TOURNAMENT
+from numerpilot.sim._calendar import RoundTimes
+from numerpilot.sim._config import SimConfig
+from numerpilot.sim._scoring import CORR_NAME, MMC_NAME
+from numerpilot.sim._store import (
     Account,
     Model,
     Pickle,
@@ -25,7 +25,7 @@ from numerpilot.sim.store import (
     StakeRequest,
     Submission,
 )
-from numerpilot.sim.world import score_dates
+from numerpilot.sim._world import score_dates
 
 Obj = dict[str, Any]
 _NAMESPACE = uuid.UUID("4a8f6d2e-77c1-4f3b-8e0a-93b1c5d7e2f4")

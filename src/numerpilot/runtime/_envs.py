@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from numerpilot.errors import CheckFailed
-from numerpilot.runtime.images import RuntimeImage
-from numerpilot.runtime.interpreters import find_interpreter, install_hint
+from numerpilot.runtime._images import RuntimeImage
+from numerpilot.runtime._interpreters import find_interpreter, install_hint
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Pre-flight: run a model pickle as Numerai's runtime does, under its limits, and report.
 
-The pickle runs in a child process of the image's pinned environment (``envs.py``) through
-``harness.py``: one CPU, a memory limit (4 GB), a timeout (10 minutes), no network. Before it
+The pickle runs in a child process of the image's pinned environment (``_envs.py``) through
+``_harness.py``: one CPU, a memory limit (4 GB), a timeout (10 minutes), no network. Before it
 runs, the pickle is scanned: bytecode of a Python other than the image's is reported with the
 version it needs instead of being run into a crash, and the image's own fickling rates it (an
 OVERTLY_MALICIOUS rating fails the pre-flight unless allowed). The same runner is what the
@@ -23,22 +23,22 @@ import pandas as pd
 
 from numerpilot import clock
 from numerpilot.errors import CheckFailed
-from numerpilot.runtime.envs import RuntimeEnv, emulation_problem, ensure_env
-from numerpilot.runtime.failures import classify_failure
-from numerpilot.runtime.images import (
+from numerpilot.runtime._envs import RuntimeEnv, emulation_problem, ensure_env
+from numerpilot.runtime._failures import classify_failure
+from numerpilot.runtime._images import (
     DEFAULT_IMAGE,
     RuntimeImage,
     get_image,
     image_for_python,
     image_name,
 )
-from numerpilot.runtime.inspect_pickle import PickleScan, scan_pickle_file
-from numerpilot.runtime.verdict import ScannerVerdict, rate_pickle
-from numerpilot.runtime.watch import child_env, one_cpu, watch
+from numerpilot.runtime._inspect_pickle import PickleScan, scan_pickle_file
+from numerpilot.runtime._verdict import ScannerVerdict, rate_pickle
+from numerpilot.runtime._watch import child_env, one_cpu, watch
 
 log = logging.getLogger(__name__)
 
-HARNESS = Path(__file__).with_name("harness.py")
+HARNESS = Path(__file__).with_name("_harness.py")
 # Numerai limits resident memory (a cgroup); an address-space limit is the only hard stop a
 # plain process has, and libraries reserve far more address space than they touch (thread
 # arenas, stacks). So the child gets this much address space above the memory limit, and the

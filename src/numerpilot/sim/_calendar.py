@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from numerpilot.sim.config import CalendarConfig
+from numerpilot.sim._config import CalendarConfig
 
 _DAY = timedelta(days=1)
 

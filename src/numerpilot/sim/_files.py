@@ -16,8 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from numerpilot.sim.faults import Decision, Faults
-from numerpilot.sim.httpfaults import delay_or_fail
+from numerpilot.sim._faults import Decision, Faults
+from numerpilot.sim._httpfaults import delay_or_fail
 
 
 class FileServer(Protocol):

@@ -1,7 +1,7 @@
 """The child process that rates a pickle with the image's own fickling (the pickle security
 scanner every Numerai runtime image installs), without loading the pickle.
 
-Run as a script (``python -I safety.py PICKLE``) by the runtime environment's interpreter,
+Run as a script (``python -I _safety.py PICKLE``) by the runtime environment's interpreter,
 never imported by numerpilot. Prints one JSON object: fickling's version, the severity name
 (``LIKELY_SAFE`` .. ``OVERTLY_MALICIOUS``) and its findings, most severe first. fickling's API
 changed between the images' versions (0.0.x returns a bool and prints its findings; 0.1.x

@@ -1,5 +1,5 @@
 """The pickle scanner's verdict, as the runtime image rates it: its own fickling, run in its
-pinned environment (``safety.py``), never loading the pickle.
+pinned environment (``_safety.py``), never loading the pickle.
 
 Numerai's images install fickling; a pickle it rates OVERTLY_MALICIOUS risks being refused, so
 pre-flight reports the verdict and that rating blocks an upload unless the user overrides it.
@@ -12,10 +12,10 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from numerpilot.runtime.envs import RuntimeEnv
-from numerpilot.runtime.watch import child_env
+from numerpilot.runtime._envs import RuntimeEnv
+from numerpilot.runtime._watch import child_env
 
-SAFETY = Path(__file__).with_name("safety.py")
+SAFETY = Path(__file__).with_name("_safety.py")
 # fickling's severities, mildest first.
 SEVERITIES = (
     "LIKELY_SAFE",

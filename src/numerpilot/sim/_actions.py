@@ -21,9 +21,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from numerpilot.fsutil import atomic_path
-from numerpilot.sim.store import Account, Model, Pickle, PickleRun, StakeRequest, Submission, Upload
-from numerpilot.sim.validation import Rejection, parse_submission
-from numerpilot.sim.world import World, current_round, new_run
+from numerpilot.sim._store import (
+    Account,
+    Model,
+    Pickle,
+    PickleRun,
+    StakeRequest,
+    Submission,
+    Upload,
+)
+from numerpilot.sim._validation import Rejection, parse_submission
+from numerpilot.sim._world import World, current_round, new_run
 
 DOCKER_IMAGES = tuple(f"numerai_predict_py_3_{minor}" for minor in (10, 11, 12, 13))
 DEFAULT_DOCKER_IMAGE = "numerai_predict_py_3_11"

@@ -33,7 +33,7 @@ from numerpilot.data.schema import (
 )
 from numerpilot.data.synth import EraData, SyntheticWorld
 from numerpilot.fsutil import atomic_dir, atomic_path
-from numerpilot.sim.config import SimConfig
+from numerpilot.sim._config import SimConfig
 
 ROUND_FILES = (
     "live.parquet",

@@ -1,8 +1,8 @@
 """The prediction code of a portable model pickle, kept as SOURCE TEXT inside the pickle.
 
-This module is never imported from a pickle. ``builder.py`` compiles its text in a runtime
+This module is never imported from a pickle. ``_builder.py`` compiles its text in a runtime
 image's environment, calls ``build(payload)`` and pickles the resulting function by value
-(the default pickle); ``portable.py`` stores the text itself, compiled when the pickle loads
+(the default pickle); ``_portable.py`` stores the text itself, compiled when the pickle loads
 (the no-bytecode form). Either way the pickle needs nothing from numerpilot at load time: only
 numpy, pandas and lightgbm, which every Numerai runtime image has.
 

@@ -1,6 +1,6 @@
 """The child process of a pre-flight run: does what Numerai's runtime does with an upload.
 
-Run as a script (``python -I harness.py ARGS``) by the runtime environment's interpreter,
+Run as a script (``python -I _harness.py ARGS``) by the runtime environment's interpreter,
 never imported by numerpilot, and free of numerpilot imports: ``-I`` keeps numerpilot off
 ``sys.path``, so a pickle that needs numerpilot fails here as it would on Numerai.
 

@@ -9,9 +9,9 @@ from ariadne import load_schema_from_path, make_executable_schema
 from graphql import GraphQLSchema
 
 # Importing the modules binds their fields to the root types.
-from numerpilot.sim.resolvers import account, mutations, rounds, scores
-from numerpilot.sim.resolvers.context import SCALARS, RequestContext
-from numerpilot.sim.resolvers.types import mutation, query
+from numerpilot.sim._resolvers import account, mutations, rounds, scores
+from numerpilot.sim._resolvers.context import SCALARS, RequestContext
+from numerpilot.sim._resolvers.types import mutation, query
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema.graphql"
 _RESOLVER_MODULES = (account, mutations, rounds, scores)

@@ -18,7 +18,7 @@ import pandas as pd
 from numerpilot.data.schema import ERA_COLUMN, MAIN_TARGET, META_MODEL_COLUMN, version_spec
 from numerpilot.scoring.metrics import correlation_contribution, numerai_corr, rank_correlation
 from numerpilot.scoring.summary import summarize
-from numerpilot.sim.validation import EXPECTED_HEADER, Rejection
+from numerpilot.sim._validation import EXPECTED_HEADER, Rejection
 
 
 def _finite(value: float) -> float | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from numerpilot.errors import CheckFailed
-from numerpilot.runtime.interpreters import PythonVersion, find_interpreter, install_hint
+from numerpilot.runtime._interpreters import PythonVersion, find_interpreter, install_hint
 
 PINS_FILE = Path(__file__).with_name("images.toml")
 

@@ -9,14 +9,14 @@ from graphql import GraphQLResolveInfo
 from sqlalchemy import func, select
 
 from numerpilot.data.schema import version_spec
-from numerpilot.sim.accounts import CLASSIC_TOURNAMENT
-from numerpilot.sim.actions import UserError
-from numerpilot.sim.livedata import ROUND_FILES
-from numerpilot.sim.resolvers.context import RequestContext, context
-from numerpilot.sim.resolvers.serialize import Obj, round_obj, upcoming_round_obj
-from numerpilot.sim.resolvers.types import query
-from numerpilot.sim.store import Round
-from numerpilot.sim.world import current_round
+from numerpilot.sim._accounts import CLASSIC_TOURNAMENT
+from numerpilot.sim._actions import UserError
+from numerpilot.sim._livedata import ROUND_FILES
+from numerpilot.sim._resolvers.context import RequestContext, context
+from numerpilot.sim._resolvers.serialize import Obj, round_obj, upcoming_round_obj
+from numerpilot.sim._resolvers.types import query
+from numerpilot.sim._store import Round
+from numerpilot.sim._world import current_round
 
 NO_OPEN_ROUND = "Current round not open for submissions"
 _ROUND_LIVE = re.compile(r"^live_(\d+)\.parquet$")

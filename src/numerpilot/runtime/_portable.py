@@ -2,7 +2,7 @@
 
 Only built on request (``upload-model --portable``): it loads through ``builtins.eval``, which
 fickling, the pickle scanner of every Numerai image, rates OVERTLY_MALICIOUS; the default is
-the image-built cloudpickle of ``image_pickle.py``. What it buys is loading on any Python.
+the image-built cloudpickle of ``_image_pickle.py``. What it buys is loading on any Python.
 
 A cloudpickled function carries the bytecode of the Python that built it, so it loads only on
 that minor version, and it drags in whatever helper modules it references. Instead the pickle
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numerpilot.runtime.predictor_source as predictor_source
+import numerpilot.runtime._predictor_source as predictor_source
 from numerpilot import __version__
 from numerpilot.fsutil import atomic_path
 

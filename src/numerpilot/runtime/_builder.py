@@ -3,8 +3,8 @@ environment: the same ``predict`` function the portable form builds at load time
 ahead of time and cloudpickled by the image's own Python and cloudpickle, with the LightGBM
 boosters as native ``lightgbm.Booster`` objects.
 
-Run as a script (``python -I builder.py SOURCE PAYLOAD.json OUT``) by the runtime environment's
-interpreter, never imported by numerpilot. The source (``predictor_source.py``'s text) is
+Run as a script (``python -I _builder.py SOURCE PAYLOAD.json OUT``) by the runtime environment's
+interpreter, never imported by numerpilot. The source (``_predictor_source.py``'s text) is
 compiled into a module that is not in ``sys.modules``, so cloudpickle stores its functions by
 value and the pickle needs nothing from numerpilot. The result is an ordinary cloudpickle of a
 function, which is what Numerai's examples upload and what its scanner expects to see; no

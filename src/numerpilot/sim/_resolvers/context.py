@@ -12,11 +12,11 @@ from ariadne import ScalarType
 from graphql import GraphQLResolveInfo
 from sqlalchemy.orm import Session
 
-from numerpilot.sim.accounts import authenticate
-from numerpilot.sim.config import SimConfig
-from numerpilot.sim.faults import Decision
-from numerpilot.sim.store import Account
-from numerpilot.sim.world import World
+from numerpilot.sim._accounts import authenticate
+from numerpilot.sim._config import SimConfig
+from numerpilot.sim._faults import Decision
+from numerpilot.sim._store import Account
+from numerpilot.sim._world import World
 
 
 class Diagnoser(Protocol):

@@ -28,13 +28,13 @@ import pandas as pd
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
-import numerpilot.sim.scoring as scoring
-from numerpilot.sim.calendar import RoundTimes, latest_round_at, round_times
-from numerpilot.sim.config import SimConfig
-from numerpilot.sim.faults import Faults
-from numerpilot.sim.livedata import LiveData
-from numerpilot.sim.payouts import payout, payout_factor
-from numerpilot.sim.store import (
+import numerpilot.sim._scoring as scoring
+from numerpilot.sim._calendar import RoundTimes, latest_round_at, round_times
+from numerpilot.sim._config import SimConfig
+from numerpilot.sim._faults import Faults
+from numerpilot.sim._livedata import LiveData
+from numerpilot.sim._payouts import payout, payout_factor
+from numerpilot.sim._store import (
     Account,
     Model,
     Payout,

@@ -10,7 +10,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 
-from numerpilot.sim.actions import (
+from numerpilot.sim._actions import (
     DEFAULT_DOCKER_IMAGE,
     DOCKER_IMAGES,
     UserError,
@@ -18,16 +18,16 @@ from numerpilot.sim.actions import (
     create_upload,
     owned_model,
 )
-from numerpilot.sim.resolvers.context import RequestContext, context
-from numerpilot.sim.resolvers.serialize import (
+from numerpilot.sim._resolvers.context import RequestContext, context
+from numerpilot.sim._resolvers.serialize import (
     Obj,
     account_obj,
     model_obj,
     pickle_obj,
     submission_obj,
 )
-from numerpilot.sim.resolvers.types import query
-from numerpilot.sim.store import Diagnostics, Model, Pickle, Submission
+from numerpilot.sim._resolvers.types import query
+from numerpilot.sim._store import Diagnostics, Model, Pickle, Submission
 
 
 def download_signature(key: bytes, submission_id: str) -> str:

@@ -19,9 +19,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from numerpilot.clock import SERVER_CLOCK_HEADER, AcceleratedClock, Clock, format_server_clock
-from numerpilot.sim.faults import Decision
-from numerpilot.sim.files import FileServer, dataset_file, submission_download, upload
-from numerpilot.sim.httpfaults import delay_or_fail
+from numerpilot.sim._faults import Decision
+from numerpilot.sim._files import FileServer, dataset_file, submission_download, upload
+from numerpilot.sim._httpfaults import delay_or_fail
 
 
 class Backend(FileServer, Protocol):

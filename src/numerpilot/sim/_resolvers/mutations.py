@@ -10,7 +10,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 
-from numerpilot.sim.actions import (
+from numerpilot.sim._actions import (
     DEFAULT_DOCKER_IMAGE,
     DOCKER_IMAGES,
     UserError,
@@ -22,17 +22,17 @@ from numerpilot.sim.actions import (
     submit,
     take_upload,
 )
-from numerpilot.sim.resolvers.account import diagnostics_obj
-from numerpilot.sim.resolvers.context import context
-from numerpilot.sim.resolvers.serialize import (
+from numerpilot.sim._resolvers.account import diagnostics_obj
+from numerpilot.sim._resolvers.context import context
+from numerpilot.sim._resolvers.serialize import (
     Obj,
     pickle_obj,
     stake_request_obj,
     submission_obj,
 )
-from numerpilot.sim.resolvers.types import mutation
-from numerpilot.sim.store import Diagnostics, StakeRequest
-from numerpilot.sim.validation import Rejection
+from numerpilot.sim._resolvers.types import mutation
+from numerpilot.sim._store import Diagnostics, StakeRequest
+from numerpilot.sim._validation import Rejection
 
 
 @mutation.field("create_submission")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from numerpilot.sim.config import PayoutConfig
+from numerpilot.sim._config import PayoutConfig
 
 NMR_QUANTUM = Decimal("0.000001")  # payouts are kept to a millionth of an NMR
 

@@ -18,10 +18,10 @@ import uvicorn
 
 from numerpilot.clock import Clock, SteppedClock
 from numerpilot.errors import NumerpilotError
-from numerpilot.sim.accounts import AccountKeys
-from numerpilot.sim.config import SimConfig
-from numerpilot.sim.faults import FaultConfig
-from numerpilot.sim.server import ModelRunner, SimServer
+from numerpilot.sim._accounts import AccountKeys
+from numerpilot.sim._config import SimConfig
+from numerpilot.sim._faults import FaultConfig
+from numerpilot.sim._server import ModelRunner, SimServer
 
 HOST = "127.0.0.1"
 # A Tuesday 12:15 UTC: with the default calendar round 1190 is open, its staking closes 13:00.

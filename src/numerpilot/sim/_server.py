@@ -27,22 +27,22 @@ from ariadne.utils import unwrap_graphql_error
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-import numerpilot.sim.actions as actions
+import numerpilot.sim._actions as actions
 from numerpilot.clock import Clock
 from numerpilot.data.schema import version_spec
 from numerpilot.data.synth import ProgressCallback, write_dataset
 from numerpilot.errors import ConfigError, NumerpilotError
-from numerpilot.sim.accounts import AccountKeys, AuthError, derived_keys, ensure_account
-from numerpilot.sim.app import build_app
-from numerpilot.sim.config import SimConfig
-from numerpilot.sim.diagnostics import DiagnosticsEngine
-from numerpilot.sim.faults import Decision, FaultConfig, Faults
-from numerpilot.sim.livedata import ROUND_FILES, LiveData
-from numerpilot.sim.resolvers import RequestContext, build_schema
-from numerpilot.sim.resolvers.account import download_signature
-from numerpilot.sim.store import Account, Store, Submission
-from numerpilot.sim.validation import Rejection, predictions_frame_to_csv
-from numerpilot.sim.world import World
+from numerpilot.sim._accounts import AccountKeys, AuthError, derived_keys, ensure_account
+from numerpilot.sim._app import build_app
+from numerpilot.sim._config import SimConfig
+from numerpilot.sim._diagnostics import DiagnosticsEngine
+from numerpilot.sim._faults import Decision, FaultConfig, Faults
+from numerpilot.sim._livedata import ROUND_FILES, LiveData
+from numerpilot.sim._resolvers import RequestContext, build_schema
+from numerpilot.sim._resolvers.account import download_signature
+from numerpilot.sim._store import Account, Store, Submission
+from numerpilot.sim._validation import Rejection, predictions_frame_to_csv
+from numerpilot.sim._world import World
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from numerpilot.data.schema import MAIN_TARGET
-from numerpilot.sim.actions import UserError
-from numerpilot.sim.resolvers.context import RequestContext, context
-from numerpilot.sim.resolvers.serialize import SCORE_VERSIONS, Obj, multipliers, stable_id
-from numerpilot.sim.resolvers.types import query
-from numerpilot.sim.store import Model, Payout, Round, Score, Submission
-from numerpilot.sim.world import score_dates
+from numerpilot.sim._actions import UserError
+from numerpilot.sim._resolvers.context import RequestContext, context
+from numerpilot.sim._resolvers.serialize import SCORE_VERSIONS, Obj, multipliers, stable_id
+from numerpilot.sim._resolvers.types import query
+from numerpilot.sim._store import Model, Payout, Round, Score, Submission
+from numerpilot.sim._world import score_dates
 
 Scored = tuple[Submission, Round, list[Score], Payout | None]
 
