@@ -15,7 +15,7 @@ rank), so the pickle's output equals in-process prediction exactly; a test holds
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightgbm as lgb
 import numpy as np
@@ -26,15 +26,19 @@ import pandas as pd
 # ``numpy.linalg.linalg``, whose import warns at load time.
 from numpy.linalg import lstsq
 
+if TYPE_CHECKING:  # annotations only: they stay strings, and numpy.typing varies by image
+    from numpy.typing import NDArray
+
 FORMAT = 1
 
 
-def era_codes(eras: np.ndarray) -> np.ndarray:
-    _, codes = np.unique(np.asarray(eras), return_inverse=True)
-    return codes.reshape(-1).astype(np.intp)
+def era_codes(eras: NDArray[Any]) -> NDArray[np.intp]:
+    _, inverse = np.unique(np.asarray(eras), return_inverse=True)
+    codes: NDArray[np.intp] = inverse.reshape(-1).astype(np.intp)
+    return codes
 
 
-def rank_per_era(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+def rank_per_era(values: NDArray[np.float64], codes: NDArray[np.intp]) -> NDArray[np.float64]:
     """Per era: average rank of ties, as ``(rank - 0.5) / n``."""
     n = len(values)
     if n == 0:
@@ -58,8 +62,11 @@ def rank_per_era(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 
 def neutralize_per_era(
-    values: np.ndarray, features: np.ndarray, codes: np.ndarray, proportion: float
-) -> np.ndarray:
+    values: NDArray[np.float64],
+    features: NDArray[Any],
+    codes: NDArray[np.intp],
+    proportion: float,
+) -> NDArray[np.float64]:
     """Subtract ``proportion`` of each era's least-squares fit on the features (plus a
     constant), as numerai-tools' ``neutralize`` does."""
     out = np.empty_like(values)
@@ -77,9 +84,9 @@ def ensemble_predict(
     boosters: list[tuple[str, Any]],
     weights: dict[str, float],
     proportion: float,
-    x: np.ndarray,
-    eras: np.ndarray,
-) -> np.ndarray:
+    x: NDArray[Any],
+    eras: NDArray[Any],
+) -> NDArray[np.float64]:
     codes = era_codes(eras)
     targets = list(dict.fromkeys(t for t, _ in boosters))
     sums = np.zeros((x.shape[0], len(targets)), dtype=np.float64)

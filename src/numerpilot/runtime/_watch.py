@@ -59,7 +59,7 @@ def _exited(proc: psutil.Process) -> bool:
 def _tree_rss(proc: psutil.Process) -> int:
     """Resident bytes of the child and its descendants now."""
     try:
-        total = proc.memory_info().rss
+        total: int = proc.memory_info().rss
         for child in proc.children(recursive=True):
             total += child.memory_info().rss
     except psutil.Error:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from numerpilot.data.schema import ERA_COLUMN, MAIN_TARGET, META_MODEL_COLUMN, version_spec
 from numerpilot.scoring.metrics import correlation_contribution, numerai_corr, rank_correlation
@@ -25,13 +26,13 @@ def _finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _mean(values: np.ndarray) -> float:
+def _mean(values: NDArray[np.float64]) -> float:
     """Mean of the non-NaN values (NaN when there are none), without numpy's warning."""
     kept = values[~np.isnan(values)]
     return float(kept.mean()) if kept.size else float("nan")
 
 
-def _corr(a: np.ndarray, b: np.ndarray) -> float:
+def _corr(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
     keep = ~np.isnan(a) & ~np.isnan(b)
     if keep.sum() < 2 or a[keep].std() == 0 or b[keep].std() == 0:
         return float("nan")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from numpy.typing import NDArray
 
 from numerpilot.data.schema import (
     DATA_TYPE_COLUMN,
@@ -34,6 +35,8 @@ from numerpilot.data.schema import (
 from numerpilot.data.synth import EraData, SyntheticWorld
 from numerpilot.fsutil import atomic_dir, atomic_path
 from numerpilot.sim._config import SimConfig
+
+FloatArray = NDArray[np.float64]
 
 ROUND_FILES = (
     "live.parquet",
@@ -61,7 +64,7 @@ def _frame_schema(columns: tuple[tuple[str, pa.DataType], ...]) -> pa.Schema:
     return pa.Schema.from_pandas(frame, preserve_index=True)
 
 
-def _write_frame(path: Path, ids: np.ndarray, columns: list[tuple[str, pa.Array]]) -> None:
+def _write_frame(path: Path, ids: NDArray[np.str_], columns: list[tuple[str, pa.Array]]) -> None:
     """One parquet file as Numerai lays it out: the columns, then ``id`` as pandas' index.
 
     Written with arrow directly: a round's files are written on every open, and going
@@ -123,7 +126,7 @@ class LiveData:
                 [(t, pa.array(targets[:, j], from_pandas=True)) for j, t in enumerate(names)],
             )
 
-    def _write_version(self, out: Path, version: str, ids: np.ndarray, era: EraData) -> None:
+    def _write_version(self, out: Path, version: str, ids: NDArray[np.str_], era: EraData) -> None:
         """The version's live files in the layout ``write_dataset`` gives its own live era."""
         out.mkdir(parents=True)
         world = self.world(version)
@@ -160,18 +163,21 @@ class LiveData:
         path = self.round_dir(number) / HIDDEN_FILE
         return pd.read_parquet(path, columns=[MAIN_TARGET]).index
 
-    def _read_target(self, number: int) -> np.ndarray:
+    def _read_target(self, number: int) -> FloatArray:
         path = self.round_dir(number) / HIDDEN_FILE
-        return pd.read_parquet(path, columns=[MAIN_TARGET])[MAIN_TARGET].to_numpy(np.float64)
+        target: FloatArray = pd.read_parquet(path, columns=[MAIN_TARGET])[MAIN_TARGET].to_numpy(
+            np.float64
+        )
+        return target
 
     def live_ids(self, number: int) -> pd.Index:
         return self._ids(number)
 
-    def hidden_target(self, number: int) -> np.ndarray:
+    def hidden_target(self, number: int) -> FloatArray:
         """The round's final ``target`` in live-id order (never served)."""
         return self._target(number)
 
-    def house_benchmarks(self, number: int) -> list[np.ndarray]:
+    def house_benchmarks(self, number: int) -> list[FloatArray]:
         """The newest version's benchmark models: the house's entries in the meta model."""
         version = self.config.primary_version
         columns = list(version_spec(version).benchmark_columns)
@@ -179,19 +185,19 @@ class LiveData:
         frame = pd.read_parquet(path, columns=columns).reindex(self.live_ids(number))
         return [frame[c].to_numpy(np.float64) for c in columns]
 
-    def write_meta_model(self, number: int, meta: np.ndarray) -> None:
+    def write_meta_model(self, number: int, meta: FloatArray) -> None:
         frame = pd.DataFrame({META_MODEL_COLUMN: meta}, index=self.live_ids(number))
         with atomic_path(self.round_dir(number) / "meta_model.parquet") as tmp:
             frame.to_parquet(tmp)
 
-    def read_meta_model(self, number: int) -> np.ndarray:
+    def read_meta_model(self, number: int) -> FloatArray:
         return self._meta(number)
 
-    def _read_meta(self, number: int) -> np.ndarray:
+    def _read_meta(self, number: int) -> FloatArray:
         path = self.round_dir(number) / "meta_model.parquet"
-        return pd.read_parquet(path, columns=[META_MODEL_COLUMN])[META_MODEL_COLUMN].to_numpy(
-            np.float64
-        )
+        frame = pd.read_parquet(path, columns=[META_MODEL_COLUMN])
+        meta: FloatArray = frame[META_MODEL_COLUMN].to_numpy(np.float64)
+        return meta
 
 
 __all__ = ["HIDDEN_FILE", "ROUND_FILES", "LiveData"]

@@ -14,22 +14,25 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from scipy import stats
 
 from numerpilot.scoring.metrics import correlation_contribution, numerai_corr
+
+FloatArray = NDArray[np.float64]
 
 CORR_NAME = "v2_corr20"
 MMC_NAME = "mmc"
 META_MODEL_COLUMN = "numerai_meta_model"
 
 
-def gauss_rank(values: np.ndarray) -> np.ndarray:
+def gauss_rank(values: FloatArray) -> FloatArray:
     """Tie-kept percentile rank ``(rank - 0.5) / n`` mapped through the normal inverse CDF."""
     ranks = stats.rankdata(values, method="average")
     return np.asarray(stats.norm.ppf((ranks - 0.5) / len(values)), dtype=np.float64)
 
 
-def meta_model(columns: list[np.ndarray], stakes: list[float]) -> np.ndarray:
+def meta_model(columns: list[FloatArray], stakes: list[float]) -> FloatArray:
     """The stake-weighted mean of the gaussianised ranks of ``columns``."""
     if not columns or len(columns) != len(stakes):
         raise ValueError("meta model needs one stake per prediction column, and at least one")
@@ -40,13 +43,13 @@ def meta_model(columns: list[np.ndarray], stakes: list[float]) -> np.ndarray:
     return np.asarray(ranked @ weights / weights.sum(), dtype=np.float64)
 
 
-def shadow_target(target: np.ndarray, seed: int, round_number: int) -> np.ndarray:
+def shadow_target(target: FloatArray, seed: int, round_number: int) -> FloatArray:
     """A permutation of the target fixed by the world seed and round: the day-0 'noise'."""
     rng = np.random.default_rng([seed, round_number, 20])
     return np.asarray(target[rng.permutation(len(target))], dtype=np.float64)
 
 
-def daily_target(target: np.ndarray, shadow: np.ndarray, day: int, days: int) -> np.ndarray:
+def daily_target(target: FloatArray, shadow: FloatArray, day: int, days: int) -> FloatArray:
     if not 1 <= day <= days:
         raise ValueError(f"day {day} outside 1..{days}")
     weight = day / days
@@ -54,7 +57,7 @@ def daily_target(target: np.ndarray, shadow: np.ndarray, day: int, days: int) ->
 
 
 def score_day(
-    predictions: pd.DataFrame, target: np.ndarray, meta: np.ndarray
+    predictions: pd.DataFrame, target: FloatArray, meta: FloatArray
 ) -> tuple[pd.Series, pd.Series]:
     """CORR and MMC of each column of ``predictions`` (rows in live-id order) on one day."""
     matrix = predictions.to_numpy(dtype=np.float64)

@@ -101,7 +101,8 @@ def predictions_frame_to_csv(result: object) -> bytes:
         raise Rejection("empty", "predict() returned an empty DataFrame")
     first = result.iloc[:, [0]].copy()
     first.columns = ["prediction"]
-    return first.to_csv(index=True).encode("utf-8")
+    text: str = first.to_csv(index=True)
+    return text.encode("utf-8")
 
 
 __all__ = ["EXPECTED_HEADER", "Rejection", "parse_submission", "predictions_frame_to_csv"]

@@ -25,6 +25,7 @@ from uuid import uuid4
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
@@ -221,7 +222,7 @@ class World:
     def _close_staking(self, number: int) -> None:
         with self.store.session() as s:
             r = s.get_one(Round, number)
-            staked_columns: list[np.ndarray] = []
+            staked_columns: list[NDArray[np.float64]] = []
             stakes: list[float] = []
             total = Decimal(0)
             for sub in selected_submissions(s, number):
@@ -340,7 +341,7 @@ class World:
         base = self.submissions_dir / submission_id
         return base.with_suffix(".csv"), base.with_suffix(".npy")
 
-    def load_predictions(self, submission_id: str) -> np.ndarray:
+    def load_predictions(self, submission_id: str) -> NDArray[np.float64]:
         return np.asarray(np.load(self.submission_paths(submission_id)[1]), dtype=np.float64)
 
 

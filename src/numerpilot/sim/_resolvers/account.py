@@ -7,7 +7,6 @@ import hmac
 import json
 from typing import Any
 
-from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 
 from numerpilot.sim._actions import (
@@ -18,7 +17,7 @@ from numerpilot.sim._actions import (
     create_upload,
     owned_model,
 )
-from numerpilot.sim._resolvers.context import RequestContext, context
+from numerpilot.sim._resolvers.context import Info, RequestContext, context
 from numerpilot.sim._resolvers.serialize import (
     Obj,
     account_obj,
@@ -35,13 +34,13 @@ def download_signature(key: bytes, submission_id: str) -> str:
 
 
 @query.field("account")
-def resolve_account(_: Any, info: GraphQLResolveInfo) -> Obj:
+def resolve_account(_: Any, info: Info) -> Obj:
     ctx = context(info)
     return account_obj(ctx.session, ctx.account(), ctx.config)
 
 
 @query.field("model")
-def resolve_model(_: Any, info: GraphQLResolveInfo, modelId: str | None = None) -> Obj:
+def resolve_model(_: Any, info: Info, modelId: str | None = None) -> Obj:
     ctx = context(info)
     return model_obj(ctx.session, owned_model(ctx.session, ctx.account(), modelId), ctx.config)
 
@@ -49,7 +48,7 @@ def resolve_model(_: Any, info: GraphQLResolveInfo, modelId: str | None = None) 
 @query.field("v3UserProfile")
 def resolve_user_profile(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     model_name: str | None = None,
     modelName: str | None = None,
     tournament: int | None = None,
@@ -70,9 +69,7 @@ def resolve_user_profile(
     }
 
 
-def _upload_auth(
-    info: GraphQLResolveInfo, purpose: str, filename: str, model_id: str | None
-) -> Obj:
+def _upload_auth(info: Info, purpose: str, filename: str, model_id: str | None) -> Obj:
     ctx = context(info)
     account = ctx.account()
     model = owned_model(ctx.session, account, model_id)
@@ -85,7 +82,7 @@ def _upload_auth(
 @query.field("submission_upload_auth")
 def resolve_submission_upload_auth(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     filename: str,
     tournament: int | None = None,
     modelId: str | None = None,
@@ -96,7 +93,7 @@ def resolve_submission_upload_auth(
 @query.field("diagnosticsUploadAuth")
 def resolve_diagnostics_upload_auth(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     filename: str,
     tournament: int | None = None,
     modelId: str | None = None,
@@ -106,7 +103,7 @@ def resolve_diagnostics_upload_auth(
 
 @query.field("computePickleUploadAuth")
 def resolve_pickle_upload_auth(
-    _: Any, info: GraphQLResolveInfo, filename: str, modelId: str | None = None
+    _: Any, info: Info, filename: str, modelId: str | None = None
 ) -> Obj:
     return _upload_auth(info, "pickle", filename, modelId)
 
@@ -120,9 +117,7 @@ def _own_submission(ctx: RequestContext, submission_id: str | None) -> Submissio
 
 
 @query.field("submissionDownloadAuth")
-def resolve_submission_download_auth(
-    _: Any, info: GraphQLResolveInfo, id: str | None = None
-) -> Obj:
+def resolve_submission_download_auth(_: Any, info: Info, id: str | None = None) -> Obj:
     ctx = context(info)
     sub = _own_submission(ctx, id)
     signature = download_signature(ctx.download_key, sub.id)
@@ -140,7 +135,7 @@ def _account_models(ctx: RequestContext, model_id: str | None) -> list[Model]:
 
 
 @query.field("submissions")
-def resolve_submissions(_: Any, info: GraphQLResolveInfo, modelId: str | None = None) -> list[Obj]:
+def resolve_submissions(_: Any, info: Info, modelId: str | None = None) -> list[Obj]:
     ctx = context(info)
     ids = [m.id for m in _account_models(ctx, modelId)]
     subs = ctx.session.scalars(
@@ -151,7 +146,7 @@ def resolve_submissions(_: Any, info: GraphQLResolveInfo, modelId: str | None = 
 
 @query.field("diagnostics")
 def resolve_diagnostics(
-    _: Any, info: GraphQLResolveInfo, id: str | None = None, modelId: str | None = None
+    _: Any, info: Info, id: str | None = None, modelId: str | None = None
 ) -> list[Obj]:
     ctx = context(info)
     ids = [m.id for m in _account_models(ctx, modelId)]
@@ -177,7 +172,7 @@ def diagnostics_obj(d: Diagnostics) -> Obj:
 
 
 @query.field("computePickleDataVersions")
-def resolve_data_versions(_: Any, info: GraphQLResolveInfo) -> list[Obj]:
+def resolve_data_versions(_: Any, info: Info) -> list[Obj]:
     ctx = context(info)
     ctx.account()
     primary = ctx.config.primary_version
@@ -188,7 +183,7 @@ def resolve_data_versions(_: Any, info: GraphQLResolveInfo) -> list[Obj]:
 
 
 @query.field("computePickleDockerImages")
-def resolve_docker_images(_: Any, info: GraphQLResolveInfo) -> list[Obj]:
+def resolve_docker_images(_: Any, info: Info) -> list[Obj]:
     context(info).account()
     return [
         {
@@ -204,7 +199,7 @@ def resolve_docker_images(_: Any, info: GraphQLResolveInfo) -> list[Obj]:
 @query.field("computePickles")
 def resolve_pickles(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     id: str | None = None,
     modelId: str | None = None,
     unassigned: bool | None = None,

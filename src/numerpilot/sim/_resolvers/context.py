@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 from ariadne import ScalarType
 from graphql import GraphQLResolveInfo
@@ -46,7 +46,11 @@ class RequestContext:
         return self._account
 
 
-def context(info: GraphQLResolveInfo) -> RequestContext:
+Info: TypeAlias = "GraphQLResolveInfo[RequestContext]"
+"""What a resolver is handed: the server puts one ``RequestContext`` in every request."""
+
+
+def context(info: Info) -> RequestContext:
     ctx = info.context
     assert isinstance(ctx, RequestContext), "the server passes a RequestContext"
     return ctx
@@ -91,4 +95,4 @@ def _serialize_bool(value: Any) -> bool:
 
 SCALARS = (decimal_scalar, datetime_scalar, bool_scalar)
 
-__all__ = ["SCALARS", "Diagnoser", "RequestContext", "context"]
+__all__ = ["SCALARS", "Diagnoser", "Info", "RequestContext", "context"]

@@ -7,7 +7,6 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 
 from numerpilot.sim._actions import (
@@ -23,7 +22,7 @@ from numerpilot.sim._actions import (
     take_upload,
 )
 from numerpilot.sim._resolvers.account import diagnostics_obj
-from numerpilot.sim._resolvers.context import context
+from numerpilot.sim._resolvers.context import Info, context
 from numerpilot.sim._resolvers.serialize import (
     Obj,
     pickle_obj,
@@ -38,7 +37,7 @@ from numerpilot.sim._validation import Rejection
 @mutation.field("create_submission")
 def resolve_create_submission(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     filename: str,
     tournament: int | None = None,
     modelId: str | None = None,
@@ -71,7 +70,7 @@ def resolve_create_submission(
 @mutation.field("createDiagnostics")
 def resolve_create_diagnostics(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     filename: str,
     tournament: int | None = None,
     modelId: str | None = None,
@@ -100,7 +99,7 @@ def resolve_create_diagnostics(
 @mutation.field("createComputePickleUpload")
 def resolve_create_pickle(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     filename: str,
     tournament: int | None = None,
     modelId: str | None = None,
@@ -140,7 +139,7 @@ def resolve_create_pickle(
 @mutation.field("v2ChangeStake")
 def resolve_change_stake(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     value: str,
     type: str,
     modelId: str | None = None,
@@ -158,7 +157,7 @@ def resolve_change_stake(
 @mutation.field("releaseStake")
 def resolve_release_stake(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     drain: bool,
     modelId: str | None = None,
     amount: str | None = None,
@@ -201,7 +200,7 @@ def resolve_release_stake(
 
 @mutation.field("setSubmissionWebhook")
 def resolve_set_webhook(
-    _: Any, info: GraphQLResolveInfo, modelId: str, newSubmissionWebhook: str | None = None
+    _: Any, info: Info, modelId: str, newSubmissionWebhook: str | None = None
 ) -> str:
     ctx = context(info)
     model = owned_model(ctx.session, ctx.account(), modelId)

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from graphql import GraphQLResolveInfo
 from sqlalchemy import func, select
 
 from numerpilot.data.schema import version_spec
 from numerpilot.sim._accounts import CLASSIC_TOURNAMENT
 from numerpilot.sim._actions import UserError
 from numerpilot.sim._livedata import ROUND_FILES
-from numerpilot.sim._resolvers.context import RequestContext, context
+from numerpilot.sim._resolvers.context import Info, RequestContext, context
 from numerpilot.sim._resolvers.serialize import Obj, round_obj, upcoming_round_obj
 from numerpilot.sim._resolvers.types import query
 from numerpilot.sim._store import Round
@@ -31,7 +30,7 @@ def _status(r: Round, ctx: RequestContext) -> str:
 @query.field("rounds")
 def resolve_rounds(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     tournament: int | None = None,
     number: int | None = None,
     target: str | None = None,
@@ -79,7 +78,7 @@ def _round_number(ctx: RequestContext, requested: int | None) -> int:
 
 @query.field("listDatasets")
 def resolve_list_datasets(
-    _: Any, info: GraphQLResolveInfo, round: int | None = None, tournament: int | None = None
+    _: Any, info: Info, round: int | None = None, tournament: int | None = None
 ) -> list[str]:
     ctx = context(info)
     number = _round_number(ctx, round)
@@ -98,7 +97,7 @@ def resolve_list_datasets(
 @query.field("dataset")
 def resolve_dataset(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     filename: str,
     round: int | None = None,
     tournament: int | None = None,

@@ -6,13 +6,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from numerpilot.data.schema import MAIN_TARGET
 from numerpilot.sim._actions import UserError
-from numerpilot.sim._resolvers.context import RequestContext, context
+from numerpilot.sim._resolvers.context import Info, RequestContext, context
 from numerpilot.sim._resolvers.serialize import SCORE_VERSIONS, Obj, multipliers, stable_id
 from numerpilot.sim._resolvers.types import query
 from numerpilot.sim._store import Model, Payout, Round, Score, Submission
@@ -72,7 +71,7 @@ def _score_obj(sub: Submission, r: Round, score: Score, paid: Payout | None) -> 
 
 @query.field("v2RoundModelPerformances")
 def resolve_performances(
-    _: Any, info: GraphQLResolveInfo, modelId: str, tournament: int | None = None
+    _: Any, info: Info, modelId: str, tournament: int | None = None
 ) -> list[Obj]:
     ctx = context(info)
     model = _model(ctx.session, modelId)
@@ -122,7 +121,7 @@ def _payout_multipliers(ctx: RequestContext, number: int) -> list[Obj]:
 @query.field("submissionScores")
 def resolve_submission_scores(
     _: Any,
-    info: GraphQLResolveInfo,
+    info: Info,
     modelId: str,
     displayName: str | None = None,
     version: str | None = None,
@@ -157,7 +156,7 @@ def resolve_submission_scores(
 
 
 @query.field("pendingModelPayouts")
-def resolve_pending_payouts(_: Any, info: GraphQLResolveInfo, tournament: int | None = None) -> Obj:
+def resolve_pending_payouts(_: Any, info: Info, tournament: int | None = None) -> Obj:
     ctx = context(info)
     account = ctx.account()
     actual, pending = [], []
