@@ -11,7 +11,8 @@ Entry points: ``SimServer`` (the server itself), ``run_sim``/``serve_in_thread``
 on an ephemeral loopback port in a thread) and ``numerpilot sim serve`` (the foreground CLI).
 Its configuration, calendar, fault plan and state records (``Store`` and its tables, for
 inspection) are here too. Every module behind this face is private; a name is imported when
-it is first used, so that ``numerpilot sim calendar`` does not start the server's libraries.
+it is first used, so that a command needing the calendar or the configuration does not
+load the server's libraries.
 """
 
 from __future__ import annotations
