@@ -10,7 +10,7 @@ own interpreter, without numerpilot. A name is imported when it is first used, s
 
 from __future__ import annotations
 
-import importlib
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from numerpilot.runtime._verdict import ScannerVerdict
 
 # Where each name of the face lives; a name is imported on first use (PEP 562).
-_HOMES = {
+_WHERE = {
     "RuntimeEnv": "_envs",
     "default_cache_dir": "_envs",
     "emulation_problem": "_envs",
@@ -106,10 +106,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
+    home = _WHERE.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    value = getattr(import_module(f"{__name__}.{home}"), name)
     globals()[name] = value  # later lookups skip this function
     return value
 

@@ -17,7 +17,7 @@ load the server's libraries.
 
 from __future__ import annotations
 
-import importlib
+from importlib import import_module
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from numerpilot.sim._world import current_round
 
 # Where each name of the face lives; a name is imported on first use (PEP 562).
-_HOMES = {
+_WHERE = {
     "latest_round_at": "_calendar",
     "round_times": "_calendar",
     "CalendarConfig": "_config",
@@ -106,10 +106,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> object:
-    home = _HOMES.get(name)
+    home = _WHERE.get(name)
     if home is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    value = getattr(import_module(f"{__name__}.{home}"), name)
     globals()[name] = value  # later lookups skip this function
     return value
 
