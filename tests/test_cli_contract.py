@@ -21,8 +21,7 @@ from numerpilot.errors import ExitCode
 from numerpilot.schemas import SCHEMA_VERSION, json_document
 from numerpilot.schemas.documents import DOCUMENTS
 from numerpilot.schemas.files import SCHEMA_DIR, published, schema_text
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim import DEFAULT_START, DataConfig, RunningSim, SimConfig, run_sim
 from tests.cli_run import run
 from tests.contract import check_document
 from tests.pipeline.submit_world import shared_models

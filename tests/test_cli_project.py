@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from numerpilot import demo
 from numerpilot.cli.agent import DEMO_DAYS, DEMO_SPEED
 from numerpilot.cli.validate import (
     CORR_MULTIPLIER,
@@ -21,7 +22,6 @@ from numerpilot.cli.validate import (
 )
 from numerpilot.config import CONFIG_FILE, load_settings
 from numerpilot.errors import ConfigError, ExitCode
-from numerpilot.pipeline import demo as demo_pipeline
 from numerpilot.scoring.scorecard import PayoutParams
 from tests.cli_run import run
 from tests.test_cli import free_port
@@ -122,7 +122,7 @@ def test_doctor_fails_on_a_model_the_account_lacks(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from numerpilot.sim.testing import RunningSim
+    from numerpilot.sim import RunningSim
 
     assert isinstance(sim_server, RunningSim)
     monkeypatch.setenv("NUMERAI_PUBLIC_ID", sim_server.demo.public_id)
@@ -139,7 +139,7 @@ def test_doctor_fails_on_a_model_the_account_lacks(
 
 def test_help_texts_constants_match_their_sources() -> None:
     # spelled out in the CLI so --help need not import the pipeline
-    assert (DEMO_DAYS, DEMO_SPEED) == (demo_pipeline.DEMO_DAYS, demo_pipeline.SPEED)
+    assert (DEMO_DAYS, DEMO_SPEED) == (demo.DEMO_DAYS, demo.SPEED)
     defaults = PayoutParams()
     assert (
         defaults.corr_multiplier,

@@ -20,10 +20,17 @@ from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
 from numerpilot.errors import CredentialsError
 from numerpilot.fsutil import sha256_file
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.faults import EndpointFaults, FaultConfig
-from numerpilot.sim.store import Model, Submission
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    EndpointFaults,
+    FaultConfig,
+    Model,
+    RunningSim,
+    SimConfig,
+    Submission,
+    run_sim,
+)
 from numerpilot.tournament import (
     RoundInfo,
     TournamentClient,

@@ -13,9 +13,14 @@ import pytest
 from numerpilot.agent.ledger import Ledger
 from numerpilot.clock import AcceleratedClock, SystemClock
 from numerpilot.errors import ExitCode
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.sim.world import current_round
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    RunningSim,
+    SimConfig,
+    current_round,
+    run_sim,
+)
 from tests.agent.test_exactly_once import on_server
 from tests.agent.test_worker_cli import make_project
 from tests.cli_run import run

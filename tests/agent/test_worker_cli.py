@@ -22,8 +22,7 @@ from numerpilot.clock import AcceleratedClock, SystemClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
 from numerpilot.errors import ExitCode, SubmissionRejected
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim import DEFAULT_START, DataConfig, RunningSim, SimConfig, run_sim
 from numerpilot.tournament import TournamentClient, list_submissions
 from tests.cli_run import run
 from tests.contract import check_document

@@ -16,7 +16,7 @@ from numerpilot.agent.services import TournamentServices
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
-from numerpilot.sim.testing import RunningSim
+from numerpilot.sim import RunningSim
 from numerpilot.tournament import (
     TournamentClient,
     change_stake,

@@ -24,9 +24,15 @@ from numerpilot.pipeline.submit import (
     prepare_submission,
     upload_submission,
 )
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.faults import EndpointFaults, FaultConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    EndpointFaults,
+    FaultConfig,
+    RunningSim,
+    SimConfig,
+    run_sim,
+)
 from numerpilot.tournament import list_submissions, model_id
 from tests.pipeline.submit_world import project_settings, shared_models, sim_client
 

@@ -32,16 +32,22 @@ from numerpilot.pipeline.upload_model import build_pickle, portable_model, uploa
 from numerpilot.runtime import (
     IMAGES,
     Limits,
+    find_interpreter,
     model_runner,
     portable_pickle_bytes,
     run_pickle,
     scan_pickle,
     scan_pickle_file,
 )
-from numerpilot.runtime.interpreters import find_interpreter
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.faults import EndpointFaults, FaultConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    EndpointFaults,
+    FaultConfig,
+    RunningSim,
+    SimConfig,
+    run_sim,
+)
 from numerpilot.tournament import TournamentClient, list_pickles, list_submissions, model_id
 from numerpilot.tournament import upload_model as upload_pickle
 from tests.contract import check_document

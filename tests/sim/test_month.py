@@ -25,8 +25,8 @@ from scipy import stats
 
 from numerpilot.clock import SteppedClock
 from numerpilot.data.synth import SyntheticWorld
-from numerpilot.sim.config import DataConfig, PayoutConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim._config import DataConfig, PayoutConfig, SimConfig
 from tests.sim.helpers import live_file
 
 SEED, ROWS, DAYS = 0, 200, 20

@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from numerpilot.agent._pass_report import PassReport
     from numerpilot.agent._policy import StakeDecision
     from numerpilot.agent.dashboard import EMPTY_MESSAGE, StatusResult, load_dashboard, status
-    from numerpilot.agent.demo import DemoResult, run_demo
     from numerpilot.agent.ledger import Ledger
     from numerpilot.agent.ledger_research import ResearchLedger
     from numerpilot.agent.manual import record_model_upload, submit_by_hand
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
 # Each name, and the module that defines it.
 _WHERE = {
     "EMPTY_MESSAGE": "dashboard",
-    "DemoResult": "demo",
     "Ledger": "ledger",
     "Notifier": "notify",
     "PassReport": "_pass_report",
@@ -39,7 +37,6 @@ _WHERE = {
     "notifier_from_settings": "notify",
     "promote_winner": "research_step",
     "record_model_upload": "manual",
-    "run_demo": "demo",
     "status": "dashboard",
     "submit_by_hand": "manual",
 }
@@ -56,7 +53,6 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "EMPTY_MESSAGE",
-    "DemoResult",
     "Ledger",
     "Notifier",
     "PassReport",
@@ -69,7 +65,6 @@ __all__ = [
     "notifier_from_settings",
     "promote_winner",
     "record_model_upload",
-    "run_demo",
     "status",
     "submit_by_hand",
 ]

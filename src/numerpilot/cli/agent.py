@@ -15,9 +15,10 @@ from numerpilot.cli._common import JsonOption, err, hint, out, print_json, state
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from numerpilot.agent import DemoResult, PassReport, StatusResult, Worker
+    from numerpilot.agent import PassReport, StatusResult, Worker
+    from numerpilot.demo import DemoResult
 
-# The demo's defaults (numerpilot.pipeline.demo's DEMO_DAYS and SPEED; a test keeps them equal):
+# The demo's defaults (numerpilot.demo's DEMO_DAYS and SPEED; a test keeps them equal):
 # spelled out here because importing the demo for its --help would load the whole tournament.
 DEMO_DAYS = 28.0
 DEMO_SPEED = 80_000.0
@@ -337,7 +338,7 @@ def demo(
         TimeRemainingColumn,
     )
 
-    from numerpilot.agent import run_demo
+    from numerpilot.demo import run_demo
 
     project = state(ctx).project_dir
     bars = Progress(

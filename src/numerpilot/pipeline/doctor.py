@@ -105,8 +105,7 @@ def _memory(settings: Settings) -> Check:
 
 def _runtime(settings: Settings | None) -> Check:
     """Model pickles are built by the runtime image's own Python: is it on this machine?"""
-    from numerpilot.runtime.images import resolve_image
-    from numerpilot.runtime.interpreters import find_interpreter, install_hint
+    from numerpilot.runtime import find_interpreter, install_hint, resolve_image
 
     entries = [m for m in settings.tournament.models if m.mode == "upload"] if settings else []
     try:
