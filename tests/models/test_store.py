@@ -11,7 +11,7 @@ import pytest
 from numerpilot.errors import DataError
 from numerpilot.models.store import (
     BoosterInfo,
-    Manifest,
+    ModelManifest,
     PartialRun,
     Scores,
     list_models,
@@ -24,8 +24,8 @@ from numerpilot.models.train import BoosterResult
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def manifest(name: str, created: datetime = T0) -> Manifest:
-    return Manifest(
+def manifest(name: str, created: datetime = T0) -> ModelManifest:
+    return ModelManifest(
         name=name,
         created=created,
         numerpilot_version="0.1.0",

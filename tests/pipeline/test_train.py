@@ -271,10 +271,10 @@ def test_walk_forward_cv_gives_out_of_fold_scores_per_era(project: Path) -> None
     report = train_model(settings, clock=CLOCK, name="cv", progress=second)
     assert len(second.started) == 2  # folds 2 and 3 only
     cv = report.manifest.cv
-    assert cv is not None and cv["folds"] == 3 and cv["embargo_eras"] == 4
-    eras = sorted(cv["per_era"])
+    assert cv is not None and cv.folds == 3 and cv.embargo_eras == 4
+    eras = sorted(cv.per_era)
     assert eras[0] == "0031" and eras[-1] == "0120" and len(eras) == 90  # blocks 2-4 of 4
-    assert cv["corr_mean"] == pytest.approx(np.mean(list(cv["per_era"].values())))
+    assert cv.corr_mean == pytest.approx(np.mean(list(cv.per_era.values())))
 
 
 def test_cli_train_models_predict(project: Path) -> None:

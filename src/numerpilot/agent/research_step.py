@@ -21,7 +21,7 @@ from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
 from numerpilot.errors import ConfigError, NumerpilotError
 from numerpilot.models.ensemble import ENSEMBLE
-from numerpilot.models.store import read_manifest
+from numerpilot.models.store import read_model_manifest
 from numerpilot.pipeline.train import TrainProgress
 from numerpilot.research.plan import plan_experiment
 from numerpilot.research.promote import stored_holdout_corr, train_winner
@@ -83,7 +83,7 @@ def promote_winner(
         )
     trained = train_winner(settings, name, winner.config, clock=clock, progress=progress)
     path = trained if isinstance(trained, Path) else trained.path
-    manifest = read_manifest(path)
+    manifest = read_model_manifest(path)
     ensemble = manifest.validation.get(ENSEMBLE)
     version = retrain.record(
         ledger,

@@ -23,7 +23,7 @@ from numerpilot.config import ModelEntry, Settings
 from numerpilot.data.download import download_dataset
 from numerpilot.errors import ConfigError, DataError
 from numerpilot.models.ensemble import ENSEMBLE
-from numerpilot.models.store import read_manifest, resolve_model
+from numerpilot.models.store import read_model_manifest, resolve_model
 from numerpilot.pipeline.submit import PreviousPredictions, prepare_submission
 from numerpilot.pipeline.train import train_model
 from numerpilot.pipeline.upload_model import upload_model
@@ -202,7 +202,7 @@ def _round_of(listed: dict[str, Any]) -> int | None:
 
 
 def _trained(path: Path) -> TrainedModel:
-    manifest = read_manifest(path)
+    manifest = read_model_manifest(path)
     ensemble = manifest.validation.get(ENSEMBLE)
     return TrainedModel(
         name=manifest.name,

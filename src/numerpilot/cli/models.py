@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from numerpilot.config import Settings
-    from numerpilot.models.store import Manifest
+    from numerpilot.models.store import ModelManifest
 
 
 class _RichProgress:
@@ -46,7 +46,7 @@ class _RichProgress:
             self.bars.update(self.booster, total=task.completed)
 
 
-def _summary(m: Manifest) -> dict[str, Any]:
+def _summary(m: ModelManifest) -> dict[str, Any]:
     ensemble = m.validation.get("ensemble")
     return {
         "name": m.name,
@@ -107,7 +107,7 @@ def train(
                 "seconds": report.seconds,
                 "validation": {k: v.model_dump() for k, v in m.validation.items()},
                 "holdout": {k: v.model_dump() for k, v in m.holdout.items()},
-                "cv": None if m.cv is None else {k: v for k, v in m.cv.items() if k != "per_era"},
+                "cv": None if m.cv is None else m.cv.model_dump(exclude={"per_era"}),
             }
         )
         return
@@ -125,8 +125,8 @@ def train(
         err.print(f"[dim]{note}[/]", highlight=False)
     if m.cv is not None:
         err.print(
-            f"walk-forward CV ({m.cv['folds']} folds): corr {m.cv['corr_mean']:.4f}, "
-            f"sharpe {m.cv['corr_sharpe']:.2f}"
+            f"walk-forward CV ({m.cv.folds} folds): corr {m.cv.corr_mean:.4f}, "
+            f"sharpe {m.cv.corr_sharpe:.2f}"
         )
     if report.reused:
         err.print(f"resumed: {report.reused} booster(s) from the interrupted run")

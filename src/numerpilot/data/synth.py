@@ -36,7 +36,7 @@ from numerpilot.data.synth_layout import SCALE_NAMES, era_label, feature_counts,
 from numerpilot.data.synth_world import EraData, EraState, SyntheticWorld
 from numerpilot.errors import DataError
 
-ProgressCallback = Callable[[int, int], None]
+RowsProgress = Callable[[int, int], None]
 """Called after each era with (rows written, rows in total)."""
 
 ORACLE_DIR = "oracle"
@@ -274,7 +274,7 @@ def write_dataset(
     version: str = "v5.3",
     scale: str = "demo",
     seed: int = 0,
-    progress: ProgressCallback | None = None,
+    progress: RowsProgress | None = None,
 ) -> SynthResult:
     """Write the synthetic file set of ``version`` to ``out_dir/VERSION`` (see module doc)."""
     if scale not in SCALE_NAMES:
@@ -336,7 +336,7 @@ __all__ = [
     "EraData",
     "EraState",
     "FileSummary",
-    "ProgressCallback",
+    "RowsProgress",
     "SynthResult",
     "SyntheticWorld",
     "estimate_bytes",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -22,7 +22,7 @@ from numerpilot.clock import Clock, monotonic
 from numerpilot.config import Settings, TrainSettings
 from numerpilot.data.dataset import Dataset
 from numerpilot.data.load import memory_budget
-from numerpilot.data.manifest import matches, read_manifest
+from numerpilot.data.manifest import matches, read_dataset_manifest
 from numerpilot.fsutil import sha256_file
 from numerpilot.models.cv import Split, holdout_split, walk_forward
 from numerpilot.models.ensemble import predict_columns
@@ -36,7 +36,8 @@ from numerpilot.models.fit import (
 )
 from numerpilot.models.rows import EraIndex, TrainingFile, TrainingRows
 from numerpilot.models.store import (
-    Manifest,
+    CVScores,
+    ModelManifest,
     PartialRun,
     Scores,
     booster_file,
@@ -68,7 +69,7 @@ class TrainProgress(FitProgress, Protocol):
 class TrainReport:
     name: str
     path: Path
-    manifest: Manifest
+    manifest: ModelManifest
     reused: int  # boosters taken over from an interrupted run
     seconds: float
     notes: list[str] = field(default_factory=list)
@@ -76,7 +77,7 @@ class TrainReport:
 
 def file_sha256(path: Path) -> str:
     """The download manifest's hash while the file is unchanged, else a fresh one."""
-    record = read_manifest(path.parent).files.get(path.name)
+    record = read_dataset_manifest(path.parent).files.get(path.name)
     if record is not None and matches(path, record, full=False):
         return record.sha256
     return sha256_file(path)
@@ -121,7 +122,7 @@ def _cross_validate(
     results: list[BoosterResult],
     partial: PartialRun,
     progress: TrainProgress | None,
-) -> dict[str, Any]:
+) -> CVScores:
     """Walk-forward folds with the trees each target needed on the holdout; out-of-fold
     per-era corr of the ensemble against the main target. Finished folds are kept."""
     rounds = {
@@ -147,14 +148,14 @@ def _cross_validate(
         progress=progress,
     )
     s = summarize(np.array(list(per_era.values())))
-    return {
-        "folds": len(folds),
-        "embargo_eras": plan.embargo,
-        "corr_mean": s.mean,
-        "corr_std": s.std,
-        "corr_sharpe": s.sharpe,
-        "per_era": per_era,
-    }
+    return CVScores(
+        folds=len(folds),
+        embargo_eras=plan.embargo,
+        corr_mean=s.mean,
+        corr_std=s.std,
+        corr_sharpe=s.sharpe,
+        per_era=per_era,
+    )
 
 
 def _describe(index: EraIndex, split: Split | None) -> str:
@@ -240,7 +241,7 @@ def train_model(
     cv = _cross_validate(rows, plan, t, results, partial, progress) if t.cv_folds else None
 
     frame, validation = _validate(spec, plan, budget, progress)
-    manifest = Manifest(
+    manifest = ModelManifest(
         name=plan.name,
         created=clock.now(),
         numerpilot_version=__version__,

@@ -27,7 +27,7 @@ from numerpilot.data.load import load_dataset, load_predictions, memory_budget
 from numerpilot.data.schema import MAIN_TARGET, META_MODEL_COLUMN, PREDICTION_COLUMN, VERSIONS
 from numerpilot.errors import DataError
 from numerpilot.fsutil import write_text_atomic
-from numerpilot.models.store import VALIDATION_PREDICTIONS, read_manifest, resolve_model
+from numerpilot.models.store import VALIDATION_PREDICTIONS, read_model_manifest, resolve_model
 from numerpilot.report import Report, render_report, report_column
 from numerpilot.scoring.eras import Eras, FloatArray
 from numerpilot.scoring.scorecard import (
@@ -105,7 +105,7 @@ def model_source(settings: Settings, name: str | None) -> Source:
             f"stored model {path.name!r} has no validation predictions; retrain it",
             path=str(file),
         )
-    return Source(path.name, file, read_manifest(path).data_version)
+    return Source(path.name, file, read_model_manifest(path).data_version)
 
 
 def file_source(path: Path) -> Source:
