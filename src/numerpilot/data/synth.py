@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from scipy.special import ndtri
 
 from numerpilot import __version__
 from numerpilot.clock import monotonic
@@ -35,6 +34,7 @@ from numerpilot.data.synth_files import Sinks, frame_schema
 from numerpilot.data.synth_layout import SCALE_NAMES, era_label, feature_counts, scale_spec
 from numerpilot.data.synth_world import EraData, EraState, SyntheticWorld
 from numerpilot.errors import DataError
+from numerpilot.scoring.metrics import numerai_corr
 
 RowsProgress = Callable[[int, int], None]
 """Called after each era with (rows written, rows in total)."""
@@ -77,32 +77,6 @@ class SynthResult:
             "seconds": self.seconds,
             "files": [vars(f) for f in self.files],
         }
-
-
-def numerai_corr(predictions: np.ndarray, target: np.ndarray) -> float:
-    """Numerai's per-era correlation (as numerai-tools computes it), ignoring NaN targets.
-
-    Kept here because the data layer sits below scoring; the scoring package has the
-    vectorised, general version.
-    """
-    keep = ~np.isnan(target)
-    p, t = predictions[keep], target[keep].astype(np.float64)
-    order = np.argsort(p, kind="stable")
-    ranks = np.empty(len(p))
-    ranks[order] = np.arange(1, len(p) + 1)
-    # average ranks over ties, as pandas' rank(method="average") does
-    sorted_p = p[order]
-    starts = np.flatnonzero(np.r_[True, sorted_p[1:] != sorted_p[:-1]])
-    ends = np.r_[starts[1:], len(p)]
-    mean_rank = (starts + ends + 1) / 2.0
-    ranks[order] = np.repeat(mean_rank, ends - starts)
-    g = ndtri((ranks - 0.5) / len(p))
-    g = np.sign(g) * np.abs(g) ** 1.5
-    t = t - t.mean()
-    t = np.sign(t) * np.abs(t) ** 1.5
-    if g.std() == 0 or t.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(g, t)[0, 1])
 
 
 def estimate_bytes(version: str = "v5.3", scale: str = "demo") -> int:
@@ -220,7 +194,9 @@ class _DatasetWriter:
         if not test:
             if self.meta is not None:
                 self.meta.add([self._era_col(era, d.n_rows), pa.array(d.meta_model), self._ids(d)])
-            self.oracle_corrs.append(numerai_corr(d.oracle, d.targets[:, 0]))
+            one_era = np.zeros(d.n_rows, dtype=np.int64)
+            corr = numerai_corr(d.oracle, d.targets[:, 0], one_era)
+            self.oracle_corrs.append(float(corr[0]))
 
     def live_era(self, d: EraData) -> None:
         self.live.add(self._main_arrays(d, LIVE_ERA, "live", np.ones(self.n_targets, bool)))
@@ -340,6 +316,5 @@ __all__ = [
     "SynthResult",
     "SyntheticWorld",
     "estimate_bytes",
-    "numerai_corr",
     "write_dataset",
 ]

@@ -198,9 +198,11 @@ def tie_kept_rank(values: FloatArray, eras: Eras) -> FloatArray:
     """Per-era percentile rank of era-sorted ``values`` (n,) with ties averaged.
 
     Equals numerai-tools' ``tie_kept_rank``: ``(rank(method="average") - 0.5) / count``.
+    A NaN (numerai-tools drops those rows first) ranks after every number, NaNs in row order.
     """
     n = values.size
-    order = segment_sort_order(values, eras, stable=False)
+    # Ties get one rank whatever their order; NaNs are not ties, so their order must be fixed.
+    order = segment_sort_order(values, eras, stable=bool(np.isnan(values).any()))
     sorted_values = values[order]
     segment = eras.segment_of_sorted_rows()
     new_group = np.ones(n, dtype=bool)
@@ -216,6 +218,20 @@ def tie_kept_rank(values: FloatArray, eras: Eras) -> FloatArray:
     ranks = np.empty(n)
     ranks[order] = (np.repeat(average, group_len) - 0.5) / eras.counts[segment]
     return ranks
+
+
+def tie_kept_rank_per_era(values: ArrayLike, eras: Eras | ArrayLike) -> FloatArray:
+    """:func:`tie_kept_rank` of ``values`` (n,) in any row order, returned in that order.
+
+    NaN ranks after every number, each NaN on its own. The one per-era ranking of the house:
+    the ensemble ranks with it, and the hosted pickle's copy
+    (``runtime/predictor_source.py``) is held to it by a parity test.
+    """
+    era_index = as_eras(eras)
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape != (era_index.n_rows,):
+        raise DataError(f"values have shape {v.shape} but the eras cover {era_index.n_rows} rows")
+    return era_index.unsort(tie_kept_rank(era_index.sort(v), era_index.sorted_view()))
 
 
 def gaussianize(ranks: FloatArray) -> FloatArray:
@@ -248,4 +264,5 @@ __all__ = [
     "segment_sort_order",
     "segment_sum",
     "tie_kept_rank",
+    "tie_kept_rank_per_era",
 ]
