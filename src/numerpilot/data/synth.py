@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from numerpilot import __version__
@@ -138,7 +139,7 @@ class _DatasetWriter:
         self.oracle_corrs: list[float] = []
 
     def _main_arrays(
-        self, d: EraData, era: str, data_type: str, hide: np.ndarray
+        self, d: EraData, era: str, data_type: str, hide: npt.NDArray[np.bool_]
     ) -> list[pa.Array]:
         n = d.n_rows
         features = d.features.T  # (f, n), each row contiguous: zero-copy arrays
@@ -186,7 +187,7 @@ class _DatasetWriter:
         test = d.era_index > scale.eras - scale.test_eras
         pending = d.era_index > scale.eras - scale.test_eras - scale.pending_60d_eras
         # 60-day targets resolve two months after 20-day ones.
-        hide: np.ndarray = np.full(self.n_targets, test) | (self.is_60 & pending)
+        hide: npt.NDArray[np.bool_] = np.full(self.n_targets, test) | (self.is_60 & pending)
         self.validation.add(self._main_arrays(d, era, "test" if test else "validation", hide))
         self._bench("validation", d, era)
         self._example("validation", d)
@@ -211,7 +212,7 @@ def _features_json(world: SyntheticWorld) -> str:
     )
 
 
-def _synth_json(world: SyntheticWorld, corrs: np.ndarray, live_state: EraState) -> str:
+def _synth_json(world: SyntheticWorld, corrs: npt.NDArray[np.float64], live_state: EraState) -> str:
     scale = world.scale
     info = {
         "generator": f"numerpilot {__version__}",

@@ -48,7 +48,8 @@ def era_numbers(eras: npt.NDArray[np.str_] | npt.NDArray[np.object_]) -> IntArra
         raise DataError(
             f"era {bad!r} is not numbered; training needs numbered eras", column="era"
         ) from None
-    return numbers[inverse.reshape(-1)]
+    per_row: IntArray = numbers[inverse.reshape(-1)]
+    return per_row
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,9 @@ class EnsembleSpec(Protocol):
 
 def era_codes(eras: npt.NDArray[Any]) -> CodeArray:
     """Integer codes of era labels (any hashable labels; live data has one era, ``X``)."""
-    _, codes = np.unique(np.asarray(eras), return_inverse=True)
-    return codes.reshape(-1).astype(np.intp)
+    _, inverse = np.unique(np.asarray(eras), return_inverse=True)
+    codes: CodeArray = inverse.reshape(-1).astype(np.intp)
+    return codes
 
 
 def rank_per_era(values: npt.NDArray[np.floating[Any]], codes: CodeArray) -> FloatArray:

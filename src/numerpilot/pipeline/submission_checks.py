@@ -188,7 +188,8 @@ def predictions_csv(predictions: pd.Series) -> bytes:
         {"prediction": predictions.to_numpy(dtype=np.float64)}, index=predictions.index
     )
     frame.index.name = "id"
-    return frame.to_csv(float_format=None).encode("utf-8")
+    text: str = frame.to_csv(float_format=None)
+    return text.encode("utf-8")
 
 
 def write_predictions_csv(predictions: pd.Series, path: Path) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from numerpilot.config import Settings
@@ -180,11 +181,11 @@ class _Validation:
     """Loaded validation data: rows with targets, and what was left out."""
 
     dataset: Dataset
-    scored: np.ndarray  # bool per dataset row
+    scored: npt.NDArray[np.bool_]  # per dataset row
     ids: pd.Index
     target: FloatArray
-    codes: np.ndarray
-    labels: np.ndarray
+    codes: npt.NDArray[np.int32]
+    labels: npt.NDArray[np.str_]
 
 
 def _load_validation(
@@ -228,7 +229,7 @@ def _prediction_columns(frame: pd.DataFrame, source: Source) -> list[str]:
 
 def _rows_for(
     frame: pd.DataFrame, source: Source, val: _Validation
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Dataset rows to score for this file (scored rows of the eras it covers) and the
     matching row of ``frame`` for each. Every scored row of a covered era needs a prediction."""
     position = frame.index.get_indexer(val.ids)

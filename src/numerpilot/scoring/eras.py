@@ -95,7 +95,7 @@ class Eras:
         """Inverse of :meth:`sort`: rows back in the caller's order."""
         if self.order is None:
             return values
-        out = np.empty_like(values)
+        out: ArrayT = np.empty_like(values)
         out[self.order] = values
         return out
 
@@ -173,7 +173,8 @@ def segment_pearson(x: FloatArray, y: FloatArray, eras: Eras) -> FloatArray:
     syy = segment_sum(yc * yc, eras)
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = sxy / np.sqrt(sxx * syy[:, None])
-    return np.clip(corr, -1.0, 1.0)
+    clipped: FloatArray = np.clip(corr, -1.0, 1.0)
+    return clipped
 
 
 def segment_sort_order(values: FloatArray, eras: Eras, *, stable: bool = True) -> IntArray:
