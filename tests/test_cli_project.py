@@ -22,7 +22,7 @@ from numerpilot.cli.validate import (
 from numerpilot.config import CONFIG_FILE, load_settings
 from numerpilot.errors import ConfigError, ExitCode
 from numerpilot.pipeline import demo as demo_pipeline
-from numerpilot.scoring.scorecard import PayoutParams
+from numerpilot.scoring import PayoutParams
 from tests.cli_run import run
 from tests.test_cli import free_port
 

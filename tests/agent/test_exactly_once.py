@@ -19,7 +19,7 @@ from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
 from numerpilot.errors import CredentialsError
 from numerpilot.fsutil import sha256_file
-from numerpilot.pipeline.submit import PreviousPredictions
+from numerpilot.pipeline import PreviousPredictions
 from numerpilot.sim.config import DataConfig, SimConfig
 from numerpilot.sim.faults import EndpointFaults, FaultConfig
 from numerpilot.sim.store import Model, Submission

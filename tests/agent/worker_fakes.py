@@ -16,7 +16,7 @@ from numerpilot.agent.round_step import HostedRun, Prepared
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry
 from numerpilot.errors import CredentialsError, TransientTournamentError
-from numerpilot.pipeline.submit import PreviousPredictions
+from numerpilot.pipeline import PreviousPredictions
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.scores import RoundPerformance
 

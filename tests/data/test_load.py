@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from numerpilot.data import reader
+from numerpilot.data import _reader as reader
 from numerpilot.data.dataset import Dataset
 from numerpilot.data.load import (
     EraRange,

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 
 from numerpilot.cli import app
 from numerpilot.data import synth
+from numerpilot.data._synth_layout import SCALES, era_row_counts, feature_names
 from numerpilot.data.schema import VERSIONS, target_horizon, target_span_eras
 from numerpilot.data.synth import SyntheticWorld, write_dataset
-from numerpilot.data.synth_layout import SCALES, era_row_counts, feature_names
 from numerpilot.errors import DataError
-from numerpilot.scoring.metrics import numerai_corr as per_era_corr
+from numerpilot.scoring import numerai_corr as per_era_corr
 from tests.contract import check_document
 
 DEMO = SCALES["demo"]

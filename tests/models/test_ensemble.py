@@ -15,7 +15,7 @@ from numerpilot.models.ensemble import (
     predict_frame,
     rank_per_era,
 )
-from numerpilot.scoring.exposure import neutralize_per_era
+from numerpilot.scoring import neutralize_per_era
 from tests.models.toy import Toy
 
 

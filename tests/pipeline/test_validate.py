@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from numerpilot.cli import app
 from numerpilot.config import Settings, load_settings
 from numerpilot.errors import DataError
-from numerpilot.models.store import ModelManifest, write_model
-from numerpilot.pipeline.validate import (
+from numerpilot.models import ModelManifest, write_model
+from numerpilot.pipeline._validate import (
     ValidationResult,
     file_source,
     model_source,

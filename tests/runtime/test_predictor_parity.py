@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from numerpilot.runtime import predictor_source
-from numerpilot.scoring.eras import tie_kept_rank_per_era
-from numerpilot.scoring.exposure import neutralize_per_era
+from numerpilot.scoring import neutralize_per_era, tie_kept_rank_per_era
 
 
 def _values_with_ties_and_nan(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -20,6 +20,7 @@ from numerpilot.agent.worker import Worker
 from numerpilot.clock import monotonic
 from numerpilot.config import CONFIG_FILE
 from numerpilot.fsutil import write_text_atomic
+from numerpilot.pipeline import StatusReport
 from numerpilot.pipeline.demo import (
     DEMO_DAYS,
     EXPERIMENT,
@@ -30,7 +31,6 @@ from numerpilot.pipeline.demo import (
     demo_world,
     train_and_validate,
 )
-from numerpilot.pipeline.status import StatusReport
 from numerpilot.research.plan import plan_experiment
 from numerpilot.research.promote import train_winner
 from numerpilot.research.results import experiment_summary

@@ -45,7 +45,7 @@ from numerpilot.errors import (
     TransientTournamentError,
 )
 from numerpilot.fsutil import DISK_FULL
-from numerpilot.pipeline.submit import PreviousPredictions, predictions_path
+from numerpilot.pipeline import PreviousPredictions, predictions_path
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.submissions import KeyRefusedBeforeUpload
 

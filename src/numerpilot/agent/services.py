@@ -20,13 +20,10 @@ from numerpilot.agent.retrain import TrainedModel
 from numerpilot.agent.round_step import HostedRun, Prepared
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
-from numerpilot.data.download import download_dataset
+from numerpilot.data import download_dataset
 from numerpilot.errors import ConfigError, DataError
-from numerpilot.models.ensemble import ENSEMBLE
-from numerpilot.models.store import read_model_manifest, resolve_model
-from numerpilot.pipeline.submit import PreviousPredictions, prepare_submission
-from numerpilot.pipeline.train import train_model
-from numerpilot.pipeline.upload_model import upload_model
+from numerpilot.models import ENSEMBLE, read_model_manifest, resolve_model
+from numerpilot.pipeline import PreviousPredictions, prepare_submission, train_model, upload_model
 from numerpilot.tournament import schedule, scores, stakes, submissions
 from numerpilot.tournament.client import TournamentClient
 from numerpilot.tournament.rounds import RoundInfo

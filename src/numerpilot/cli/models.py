@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from numerpilot.config import Settings
-    from numerpilot.models.store import ModelManifest
+    from numerpilot.models import ModelManifest
 
 
 class _RichProgress:
@@ -83,7 +83,7 @@ def train(
     from rich.table import Table
 
     from numerpilot.clock import SystemClock
-    from numerpilot.pipeline.train import train_model
+    from numerpilot.pipeline import train_model
 
     settings = state(ctx).settings()
     bars = Progress(
@@ -179,7 +179,7 @@ def tournament_choices(settings: Settings, stored: list[str]) -> list[dict[str, 
 
 def models(ctx: typer.Context, json: JsonOption = False) -> None:
     """List the stored models, oldest first, and which one each tournament model submits."""
-    from numerpilot.models.store import list_models
+    from numerpilot.models import list_models
 
     settings = state(ctx).settings()
     rows = [_summary(m) for m in list_models(settings.models_path)]
@@ -227,7 +227,7 @@ def predict(
     json: JsonOption = False,
 ) -> None:
     """Predict the live data with a stored model: a CSV with id,prediction, ready to submit."""
-    from numerpilot.pipeline.predict import predict_live
+    from numerpilot.pipeline import predict_live
 
     settings = state(ctx).settings()
     result = predict_live(settings, model, out=out_file)

@@ -89,7 +89,7 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     to fix. Exit 8 when something blocks running."""
     from numerpilot.credentials import default_credentials_path
     from numerpilot.errors import CheckFailed
-    from numerpilot.pipeline.doctor import run_checks
+    from numerpilot.pipeline import run_checks
 
     cli = state(ctx)
     checks = run_checks(

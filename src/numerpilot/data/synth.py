@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,10 @@ import pyarrow as pa
 
 from numerpilot import __version__
 from numerpilot.clock import monotonic
+from numerpilot.data._reader import RowProgress
+from numerpilot.data._synth_files import Sinks, frame_schema
+from numerpilot.data._synth_layout import SCALE_NAMES, era_label, feature_counts, scale_spec
+from numerpilot.data._synth_world import EraData, EraState, SyntheticWorld
 from numerpilot.data.schema import (
     DATA_TYPE_COLUMN,
     ERA_COLUMN,
@@ -31,14 +34,8 @@ from numerpilot.data.schema import (
     target_horizon,
     version_spec,
 )
-from numerpilot.data.synth_files import Sinks, frame_schema
-from numerpilot.data.synth_layout import SCALE_NAMES, era_label, feature_counts, scale_spec
-from numerpilot.data.synth_world import EraData, EraState, SyntheticWorld
 from numerpilot.errors import DataError
-from numerpilot.scoring.metrics import numerai_corr
-
-RowsProgress = Callable[[int, int], None]
-"""Called after each era with (rows written, rows in total)."""
+from numerpilot.scoring import numerai_corr
 
 ORACLE_DIR = "oracle"
 SYNTH_INFO = "synth.json"
@@ -251,7 +248,7 @@ def write_dataset(
     version: str = "v5.3",
     scale: str = "demo",
     seed: int = 0,
-    progress: RowsProgress | None = None,
+    progress: RowProgress | None = None,  # after each era: (rows written, rows in total)
 ) -> SynthResult:
     """Write the synthetic file set of ``version`` to ``out_dir/VERSION`` (see module doc)."""
     if scale not in SCALE_NAMES:
@@ -313,7 +310,6 @@ __all__ = [
     "EraData",
     "EraState",
     "FileSummary",
-    "RowsProgress",
     "SynthResult",
     "SyntheticWorld",
     "estimate_bytes",

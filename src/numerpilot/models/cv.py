@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from numerpilot.data.schema import target_span_eras
+from numerpilot.data import target_span_eras
 from numerpilot.errors import ConfigError, DataError
 
 IntArray = npt.NDArray[np.int64]

@@ -18,8 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from numerpilot.models.dataset import predict_rows
-from numerpilot.scoring.eras import tie_kept_rank_per_era
-from numerpilot.scoring.exposure import neutralize_per_era
+from numerpilot.scoring import neutralize_per_era, tie_kept_rank_per_era
 
 FloatArray = npt.NDArray[np.float64]
 CodeArray = npt.NDArray[np.intp]

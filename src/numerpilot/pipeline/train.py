@@ -20,31 +20,33 @@ import pandas as pd
 from numerpilot import __version__
 from numerpilot.clock import Clock, monotonic
 from numerpilot.config import Settings, TrainSettings
-from numerpilot.data.dataset import Dataset
-from numerpilot.data.load import memory_budget
-from numerpilot.data.manifest import matches, read_dataset_manifest
+from numerpilot.data import Dataset, matches, memory_budget, read_dataset_manifest
 from numerpilot.fsutil import sha256_file
-from numerpilot.models.cv import Split, holdout_split, walk_forward
-from numerpilot.models.ensemble import predict_columns
-from numerpilot.models.fit import (
+from numerpilot.models import (
+    BinnedRows,
+    BoosterResult,
+    CVScores,
     EnsembleParts,
     EnsembleRecipe,
+    EnsembleTrainer,
+    EraIndex,
     FitProgress,
-    cross_validate,
-    predict_file,
-    score_columns,
-)
-from numerpilot.models.rows import EraIndex, TrainingFile, TrainingRows
-from numerpilot.models.store import (
-    CVScores,
     ModelManifest,
     PartialRun,
     Scores,
+    Split,
+    TrainingFile,
+    TrainingRows,
     booster_file,
     booster_info,
+    corr_per_column,
+    cross_validate,
+    holdout_split,
+    predict_columns,
+    predict_file,
+    walk_forward,
     write_model,
 )
-from numerpilot.models.train import BinnedRows, BoosterResult, EnsembleTrainer
 from numerpilot.pipeline.train_plan import (
     FEATURES_FILE,
     TRAIN_FILE,
@@ -52,7 +54,7 @@ from numerpilot.pipeline.train_plan import (
     TrainPlan,
     plan_training,
 )
-from numerpilot.scoring.summary import summarize
+from numerpilot.scoring import summarize
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +113,7 @@ def _validate(
         progress=progress,
     )
     frame = pd.DataFrame(predicted.columns, index=pd.Index(predicted.ids, name="id"))
-    per_era = score_columns(predicted.columns, predicted.target, predicted.eras)
+    per_era = corr_per_column(predicted.columns, predicted.target, predicted.eras)
     return frame, {c: _scores(v) for c, v in per_era.items()}
 
 
@@ -235,7 +237,7 @@ def train_model(
         if holdout is None:
             holdout = file.load(holdout_eras)
         columns = predict_columns(spec, holdout.features, holdout.eras)
-        per_era = score_columns(columns, holdout.targets[:, 0], holdout.eras)
+        per_era = corr_per_column(columns, holdout.targets[:, 0], holdout.eras)
         holdout_scores = {c: _scores(v) for c, v in per_era.items()}
         del holdout
     cv = _cross_validate(rows, plan, t, results, partial, progress) if t.cv_folds else None

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from numerpilot.data.schema import (
+from numerpilot.data import (
     DATA_TYPE_COLUMN,
     ERA_COLUMN,
     ID_COLUMN,
@@ -29,9 +29,10 @@ from numerpilot.data.schema import (
     MAIN_TARGET,
     META_MODEL_COLUMN,
     PREDICTION_COLUMN,
+    EraData,
+    SyntheticWorld,
     version_spec,
 )
-from numerpilot.data.synth import EraData, SyntheticWorld
 from numerpilot.fsutil import atomic_dir, atomic_path
 from numerpilot.sim.config import SimConfig
 

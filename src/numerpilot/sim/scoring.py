@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from numerpilot.scoring.metrics import correlation_contribution, numerai_corr
+from numerpilot.scoring import correlation_contribution, numerai_corr
 
 CORR_NAME = "v2_corr20"
 MMC_NAME = "mmc"

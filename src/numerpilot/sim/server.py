@@ -28,8 +28,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from numerpilot.clock import Clock
-from numerpilot.data.schema import version_spec
-from numerpilot.data.synth import RowsProgress, write_dataset
+from numerpilot.data import RowProgress, version_spec, write_dataset
 from numerpilot.errors import ConfigError, NumerpilotError
 from numerpilot.sim import actions
 from numerpilot.sim.accounts import AccountKeys, AuthError, derived_keys, ensure_account
@@ -78,7 +77,7 @@ class SimServer:
         faults: FaultConfig | None = None,
         model_runner: ModelRunner | None = None,
         datasets_dir: Path | None = None,
-        progress: RowsProgress | None = None,
+        progress: RowProgress | None = None,
     ):
         self.clock = clock
         self.store = Store(state)
@@ -136,7 +135,7 @@ class SimServer:
         self.store.set_meta("config", config.model_dump_json())
         return config
 
-    def _ensure_datasets(self, progress: RowsProgress | None) -> None:
+    def _ensure_datasets(self, progress: RowProgress | None) -> None:
         data = self.config.data
         for version in data.versions:
             folder = self.datasets_dir / version

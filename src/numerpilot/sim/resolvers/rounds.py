@@ -8,7 +8,7 @@ from typing import Any
 from graphql import GraphQLResolveInfo
 from sqlalchemy import func, select
 
-from numerpilot.data.schema import version_spec
+from numerpilot.data import version_spec
 from numerpilot.sim.accounts import CLASSIC_TOURNAMENT
 from numerpilot.sim.actions import UserError
 from numerpilot.sim.livedata import ROUND_FILES

@@ -10,7 +10,7 @@ from graphql import GraphQLResolveInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from numerpilot.data.schema import MAIN_TARGET
+from numerpilot.data import MAIN_TARGET
 from numerpilot.sim.actions import UserError
 from numerpilot.sim.resolvers.context import RequestContext, context
 from numerpilot.sim.resolvers.serialize import SCORE_VERSIONS, Obj, multipliers, stable_id

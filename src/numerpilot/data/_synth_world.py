@@ -29,21 +29,21 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtr
 
-from numerpilot.data.schema import VersionSpec, version_spec
-from numerpilot.data.synth_layout import (
+from numerpilot.data._synth_layout import (
     FeatureLayout,
     ScaleSpec,
     era_row_counts,
     feature_layout,
     scale_spec,
 )
-from numerpilot.data.synth_random import (
+from numerpilot.data._synth_random import (
     Stream,
     percentile_rank,
     seeded,
     single_threaded_blas,
     stock_ids,
 )
+from numerpilot.data.schema import VersionSpec, version_spec
 
 # Variance shares of a 20-day outcome; the rest is noise. With these the oracle's per-era
 # numerai_corr is about 0.11 and a LightGBM model on the demo data reaches about 0.04

@@ -20,8 +20,7 @@ import pandas as pd
 from numerpilot.config import SubmitSettings
 from numerpilot.errors import SubmissionRejected
 from numerpilot.fsutil import write_bytes_atomic
-from numerpilot.scoring.exposure import max_feature_exposure
-from numerpilot.scoring.metrics import rank_correlation
+from numerpilot.scoring import max_feature_exposure, rank_correlation
 
 HEADER = "id,prediction"
 # Below this share of common ids a comparison says nothing (ids are new every era).

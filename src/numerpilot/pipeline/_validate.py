@@ -22,17 +22,26 @@ import numpy.typing as npt
 import pandas as pd
 
 from numerpilot.config import Settings
-from numerpilot.data.dataset import Dataset
-from numerpilot.data.features import read_feature_metadata, resolve_features
-from numerpilot.data.load import load_dataset, load_predictions, memory_budget
-from numerpilot.data.schema import MAIN_TARGET, META_MODEL_COLUMN, PREDICTION_COLUMN, VERSIONS
+from numerpilot.data import (
+    MAIN_TARGET,
+    META_MODEL_COLUMN,
+    PREDICTION_COLUMN,
+    VERSIONS,
+    Dataset,
+    load_dataset,
+    load_predictions,
+    memory_budget,
+    read_feature_metadata,
+    resolve_features,
+)
 from numerpilot.errors import DataError
 from numerpilot.fsutil import write_text_atomic
-from numerpilot.models.store import VALIDATION_PREDICTIONS, read_model_manifest, resolve_model
+from numerpilot.models import VALIDATION_PREDICTIONS, read_model_manifest, resolve_model
 from numerpilot.report import Report, render_report, report_column
-from numerpilot.scoring.eras import Eras, FloatArray
-from numerpilot.scoring.scorecard import (
+from numerpilot.scoring import (
     ColumnScores,
+    Eras,
+    FloatArray,
     PayoutParams,
     References,
     StepProgress,
