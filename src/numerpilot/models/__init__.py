@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from numerpilot.models.rows import EraIndex, TrainingFile, TrainingRows
     from numerpilot.models.store import (
         VALIDATION_PREDICTIONS,
+        BoosterInfo,
         CVScores,
         ModelManifest,
         PartialRun,
@@ -78,6 +79,7 @@ _WHERE = {
     "EraIndex": "rows",
     "TrainingFile": "rows",
     "TrainingRows": "rows",
+    "BoosterInfo": "store",
     "CVScores": "store",
     "ModelManifest": "store",
     "PartialRun": "store",
@@ -109,6 +111,7 @@ __all__ = [
     "ENSEMBLE",
     "VALIDATION_PREDICTIONS",
     "BinnedRows",
+    "BoosterInfo",
     "BoosterResult",
     "CVScores",
     "EnsembleParts",
