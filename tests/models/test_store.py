@@ -98,7 +98,7 @@ def test_cv_scores_are_typed_and_read_from_manifests_written_before(tmp_path: Pa
     assert cv.model_dump() == written
     raw["cv"]["folds"] = "three"
     (path / "manifest.json").write_text(json.dumps(raw))
-    with pytest.raises(DataError, match="field 'cv.folds'"):
+    with pytest.raises(DataError, match=r"field 'cv\.folds'"):
         read_model_manifest(path)
 
 
