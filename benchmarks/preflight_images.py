@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from numerpilot.clock import monotonic
-from numerpilot.data.synth import SyntheticWorld
+from numerpilot.data import SyntheticWorld
 from numerpilot.runtime import (
     IMAGES,
     PortableModel,

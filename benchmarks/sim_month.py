@@ -24,7 +24,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from numerpilot.clock import SteppedClock, monotonic
-from numerpilot.data.synth import write_dataset
+from numerpilot.data import write_dataset
 from numerpilot.sim import DEFAULT_START, Round, RunningSim, Score, run_sim
 
 

@@ -88,7 +88,7 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     writes it: Numerai's file set (120 train eras, 60 validation eras of which the last 4 are
     test, a live era; 80 features, 41 targets) and ``v5.3/oracle/``. Written once per session
     (~2 s) and shared: read it, never change it (copy it first)."""
-    from numerpilot.data.synth import write_dataset
+    from numerpilot.data import write_dataset
 
     out = tmp_path_factory.mktemp("demo-data")
     write_dataset(out, version="v5.3", scale="demo", seed=0)

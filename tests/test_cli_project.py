@@ -22,7 +22,7 @@ from numerpilot.cli.validate import (
 )
 from numerpilot.config import CONFIG_FILE, load_settings
 from numerpilot.errors import ConfigError, ExitCode
-from numerpilot.scoring.scorecard import PayoutParams
+from numerpilot.scoring import PayoutParams
 from tests.cli_run import run
 from tests.test_cli import free_port
 
@@ -187,7 +187,8 @@ def test_start_up_imports_nothing_heavy(args: list[str], heavy: set[str], tmp_pa
 
 
 def test_init_file_is_what_config_writes(tmp_path: Path) -> None:
-    from numerpilot.config import ModelEntry, add_models_toml, starter_toml
+    from numerpilot.config import ModelEntry
+    from numerpilot.config_file import add_models_toml, starter_toml
 
     text = starter_toml([ModelEntry(name="a")])
     assert add_models_toml(text, [ModelEntry(name="a")]) == text  # already there

@@ -16,7 +16,7 @@ from numerpilot.agent.ledger import Submission
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry
 from numerpilot.errors import CredentialsError, TransientTournamentError
-from numerpilot.pipeline.submit import PreviousPredictions
+from numerpilot.pipeline import PreviousPredictions
 from numerpilot.tournament import RoundInfo, RoundPerformance
 
 OPEN_HOURS = 1

@@ -16,7 +16,7 @@ import pytest
 from numerpilot.clock import SteppedClock
 from numerpilot.config import Settings, SubmitSettings
 from numerpilot.errors import RoundClosed, SubmissionRejected
-from numerpilot.pipeline.submission_checks import read_checked_csv, sanity_checks
+from numerpilot.pipeline._submission_checks import read_checked_csv, sanity_checks
 from numerpilot.pipeline.submit import (
     PreviousPredictions,
     SubmitResult,

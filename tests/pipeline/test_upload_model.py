@@ -22,13 +22,12 @@ from numerpilot.agent._step_context import StepContext, uploaded_pickle
 from numerpilot.cli import main
 from numerpilot.clock import SteppedClock
 from numerpilot.credentials import Credentials
-from numerpilot.data.load import load_dataset
+from numerpilot.data import load_dataset
 from numerpilot.errors import CheckFailed, ExitCode
-from numerpilot.models.ensemble import predict_frame
-from numerpilot.models.store import load_model
-from numerpilot.pipeline import upload_model as upload_module
+from numerpilot.models import load_model, predict_frame
+from numerpilot.pipeline import _upload_model as upload_module
+from numerpilot.pipeline._upload_model import build_pickle, portable_model, upload_model
 from numerpilot.pipeline.submit import LIVE_FILES
-from numerpilot.pipeline.upload_model import build_pickle, portable_model, upload_model
 from numerpilot.runtime import (
     IMAGES,
     Limits,

@@ -11,7 +11,7 @@ import pytest
 from numerpilot.agent import Ledger, ResearchLedger
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
-from numerpilot.models.store import load_model
+from numerpilot.models import load_model
 from numerpilot.research.evaluate import FULL, HOLDOUT, SCOUT
 from numerpilot.research.runner import BASELINE
 from tests.cli_run import run

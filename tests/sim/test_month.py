@@ -24,7 +24,7 @@ from numerai_tools.scoring import correlation_contribution, numerai_corr
 from scipy import stats
 
 from numerpilot.clock import SteppedClock
-from numerpilot.data.synth import SyntheticWorld
+from numerpilot.data import SyntheticWorld
 from numerpilot.sim import DEFAULT_START, RunningSim, run_sim
 from numerpilot.sim._config import DataConfig, PayoutConfig, SimConfig
 from tests.sim.helpers import live_file

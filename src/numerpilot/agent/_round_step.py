@@ -48,7 +48,7 @@ from numerpilot.errors import (
     TransientTournamentError,
 )
 from numerpilot.fsutil import DISK_FULL
-from numerpilot.pipeline.submit import PreviousPredictions, predictions_path
+from numerpilot.pipeline import PreviousPredictions, predictions_path
 from numerpilot.tournament import KeyRefusedBeforeUpload, RoundInfo
 
 log = logging.getLogger(__name__)

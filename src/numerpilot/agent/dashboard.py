@@ -14,8 +14,7 @@ from numerpilot.agent.ledger import Ledger
 from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
 from numerpilot.fsutil import write_text_atomic
-from numerpilot.pipeline.dashboard import build_dashboard, report_links
-from numerpilot.pipeline.status import StatusReport, build_status
+from numerpilot.pipeline import StatusReport, build_dashboard, build_status, report_links
 from numerpilot.report import EMPTY_MESSAGE, DashboardView, Link, render_dashboard
 
 DASHBOARD_FILE = "dashboard.html"

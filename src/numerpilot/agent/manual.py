@@ -31,13 +31,13 @@ from numerpilot.errors import (
     TournamentError,
     TransientTournamentError,
 )
-from numerpilot.pipeline.submit import (
+from numerpilot.pipeline import (
     SubmitResult,
+    UploadModelResult,
     current_round,
     prepare_submission,
     tournament_model,
 )
-from numerpilot.pipeline.upload_model import UploadModelResult
 from numerpilot.tournament import RoundInfo, TournamentClient
 
 

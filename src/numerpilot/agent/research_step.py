@@ -20,9 +20,8 @@ from numerpilot.agent.notify import Kind, Notifier
 from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
 from numerpilot.errors import ConfigError, NumerpilotError
-from numerpilot.models.ensemble import ENSEMBLE
-from numerpilot.models.store import read_manifest
-from numerpilot.pipeline.train import TrainProgress
+from numerpilot.models import ENSEMBLE, read_model_manifest
+from numerpilot.pipeline import TrainProgress
 from numerpilot.research.plan import plan_experiment
 from numerpilot.research.promote import stored_holdout_corr, train_winner
 from numerpilot.research.results import experiment_summary
@@ -83,7 +82,7 @@ def promote_winner(
         )
     trained = train_winner(settings, name, winner.config, clock=clock, progress=progress)
     path = trained if isinstance(trained, Path) else trained.path
-    manifest = read_manifest(path)
+    manifest = read_model_manifest(path)
     ensemble = manifest.validation.get(ENSEMBLE)
     version = retrain.record(
         ledger,

@@ -19,13 +19,10 @@ from numerpilot.agent._step_context import HostedRun, PredictionRequest, Prepare
 from numerpilot.agent.ledger import Submission
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
-from numerpilot.data.download import download_dataset
+from numerpilot.data import download_dataset
 from numerpilot.errors import ConfigError, DataError
-from numerpilot.models.ensemble import ENSEMBLE
-from numerpilot.models.store import read_manifest, resolve_model
-from numerpilot.pipeline.submit import prepare_submission
-from numerpilot.pipeline.train import train_model
-from numerpilot.pipeline.upload_model import upload_model
+from numerpilot.models import ENSEMBLE, read_model_manifest, resolve_model
+from numerpilot.pipeline import prepare_submission, train_model, upload_model
 from numerpilot.tournament import (
     CLOCK_SKEW,
     ListedSubmission,
@@ -204,7 +201,7 @@ class TournamentServices:
 
 
 def _trained(path: Path) -> TrainedModel:
-    manifest = read_manifest(path)
+    manifest = read_model_manifest(path)
     ensemble = manifest.validation.get(ENSEMBLE)
     return TrainedModel(
         name=manifest.name,

@@ -123,7 +123,7 @@ def status(
 ) -> None:
     """Rounds, submissions, scores, payouts and stakes from the ledger; writes the dashboard."""
     from numerpilot.agent import status as collect
-    from numerpilot.pipeline.status import tournament_clock
+    from numerpilot.pipeline import tournament_clock
 
     settings = state(ctx).settings()
     result = collect(settings, tournament_clock(settings), recent_rounds=rounds)

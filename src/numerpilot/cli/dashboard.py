@@ -31,7 +31,7 @@ def dashboard(
     import uvicorn
 
     from numerpilot.agent import load_dashboard
-    from numerpilot.pipeline.status import tournament_clock
+    from numerpilot.pipeline import tournament_clock
     from numerpilot.report.app import REPORTS_PREFIX, bind, create_app
 
     settings = state(ctx).settings()

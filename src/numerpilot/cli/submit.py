@@ -156,7 +156,7 @@ def upload_model(
 
     The upload is recorded in the ledger as the autopilot's are, so ``run`` keeps it."""
     from numerpilot.agent import record_model_upload
-    from numerpilot.pipeline.upload_model import upload_model as upload_pickle
+    from numerpilot.pipeline import upload_model as upload_pickle
     from numerpilot.runtime import PreflightFailed
 
     client, settings = _client(ctx)
@@ -220,7 +220,7 @@ def preflight(
     json: JsonOption = False,
 ) -> None:
     """Run a pickle as Numerai's runtime does (pinned packages, 1 CPU, 4 GB, 10 min)."""
-    from numerpilot.pipeline.upload_model import preflight_file
+    from numerpilot.pipeline import preflight_file
 
     settings = state(ctx).settings()
     with err.status("pre-flight: running the pickle as Numerai does"):

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from numerpilot.data.manifest import Manifest, matches, read_manifest, record_for, write_manifest
+from numerpilot.data.manifest import (
+    DatasetManifest,
+    matches,
+    read_dataset_manifest,
+    record_for,
+    write_dataset_manifest,
+)
 from numerpilot.errors import ConfigError, TournamentError
 from numerpilot.tournament import RemoteFile, TournamentClient, version_key
 
@@ -98,7 +104,7 @@ def download_dataset(
         )
     directory = data_dir / version
     directory.mkdir(parents=True, exist_ok=True)
-    manifest = read_manifest(directory)
+    manifest = read_dataset_manifest(directory)
     outcomes: list[FileOutcome] = []
     for name in files:
         if name in missing:
@@ -114,7 +120,7 @@ def _one(
     directory: Path,
     version: str,
     name: str,
-    manifest: Manifest,
+    manifest: DatasetManifest,
     progress: FileProgress | None,
 ) -> FileOutcome:
     dest = directory / name
@@ -144,7 +150,7 @@ def _one(
     if result.skipped and record is not None:
         return FileOutcome(name, "skipped", record.size, record.sha256)
     manifest.files[name] = record_for(dest, result.sha256, result.etag)
-    write_manifest(directory, manifest)
+    write_dataset_manifest(directory, manifest)
     entry = manifest.files[name]
     if result.skipped:
         status: Status = "skipped"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from numerpilot.data.checks import short
+from numerpilot.data._checks import short
 from numerpilot.errors import DataError
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from numerpilot.demo._world import (
     train_and_validate,
 )
 from numerpilot.fsutil import write_text_atomic
-from numerpilot.pipeline.status import StatusReport
+from numerpilot.pipeline import StatusReport
 from numerpilot.research.plan import plan_experiment
 from numerpilot.research.promote import train_winner
 from numerpilot.research.results import experiment_summary

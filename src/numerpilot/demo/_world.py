@@ -23,12 +23,12 @@ from typing import Protocol
 from numerpilot.clock import SteppedClock, SystemClock
 from numerpilot.config import CONFIG_FILE, Settings, load_settings
 from numerpilot.credentials import Credentials
-from numerpilot.data.download import download_dataset
+from numerpilot.data import download_dataset
 from numerpilot.errors import ConfigError
 from numerpilot.fsutil import write_text_atomic
-from numerpilot.models.ensemble import ENSEMBLE
+from numerpilot.models import ENSEMBLE
+from numerpilot.pipeline._validate import model_source, validate
 from numerpilot.pipeline.train import TrainProgress, train_model
-from numerpilot.pipeline.validate import model_source, validate
 from numerpilot.runtime import model_runner
 from numerpilot.sim import CalendarConfig, DataConfig, RunningSim, SimConfig, run_sim
 from numerpilot.tournament import TournamentClient

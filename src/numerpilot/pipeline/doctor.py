@@ -12,7 +12,7 @@ import psutil
 from numerpilot.config import Settings, load_settings
 from numerpilot.credentials import load_credentials
 from numerpilot.errors import CheckFailed, ConfigError, CredentialsError, TournamentError
-from numerpilot.models.store import list_models
+from numerpilot.models import list_models
 from numerpilot.pipeline.train_plan import local_versions
 from numerpilot.tournament import TournamentClient, model_ids
 

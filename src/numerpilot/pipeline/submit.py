@@ -21,21 +21,24 @@ import pandas as pd
 
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry, Settings
-from numerpilot.data.download import download_dataset
-from numerpilot.data.features import read_feature_metadata, resolve_features
-from numerpilot.data.load import load_dataset
-from numerpilot.data.predictions import load_predictions
-from numerpilot.data.schema import version_spec
+from numerpilot.data import (
+    download_dataset,
+    load_dataset,
+    load_predictions,
+    read_feature_metadata,
+    resolve_features,
+    version_spec,
+)
 from numerpilot.errors import ConfigError, DataError, RoundClosed
 from numerpilot.fsutil import sha256_file
-from numerpilot.models.store import StoredModel, load_model, resolve_model
-from numerpilot.pipeline.predict import load_live, predictions_frame
-from numerpilot.pipeline.submission_checks import (
+from numerpilot.models import StoredModel, load_model, resolve_model
+from numerpilot.pipeline._submission_checks import (
     CheckResult,
     read_checked_csv,
     sanity_checks,
     write_predictions_csv,
 )
+from numerpilot.pipeline.predict import load_live, predictions_frame
 from numerpilot.tournament import (
     RoundInfo,
     SubmissionReceipt,

@@ -35,7 +35,7 @@ from numerpilot.report.dashboard_view import (
     RoundView,
 )
 from numerpilot.report.style import page
-from numerpilot.scoring.summary import drawdown, max_drawdown, sharpe, smart_sharpe
+from numerpilot.scoring import drawdown, max_drawdown, sharpe, smart_sharpe
 
 EMPTY_MESSAGE = (
     "The ledger is empty: nothing has run yet. Start the autopilot with 'numerpilot run'."

@@ -27,9 +27,7 @@ from numerpilot.report.charts import (
     line_chart,
 )
 from numerpilot.report.style import page
-from numerpilot.scoring.eras import FloatArray
-from numerpilot.scoring.scorecard import ColumnScores
-from numerpilot.scoring.summary import drawdown
+from numerpilot.scoring import ColumnScores, FloatArray, drawdown
 
 
 @dataclass(frozen=True)

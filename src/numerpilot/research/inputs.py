@@ -15,12 +15,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from numerpilot.data.dataset import Dataset
-from numerpilot.data.load import load_dataset
-from numerpilot.data.predictions import load_predictions
+from numerpilot.data import Dataset, load_dataset, load_predictions
 from numerpilot.errors import DataError
-from numerpilot.models.ensemble import rank_per_era
-from numerpilot.models.rows import TrainingFile
+from numerpilot.models import TrainingFile, rank_per_era
 
 BENCHMARK_INPUT = "feature_benchmark_model"
 MISSING = 2

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from numerpilot.errors import DataError
 from numerpilot.scoring.eras import (
     Eras,
     FloatArray,
+    IntArray,
     as_eras,
     gaussianize,
     pow_1_5,
@@ -77,7 +78,7 @@ def _finish(values: FloatArray, one_column: bool) -> FloatArray:
     return values[:, 0] if one_column else values
 
 
-def _top_bottom_rows(order: np.ndarray, eras: Eras, top_bottom: int) -> np.ndarray:
+def _top_bottom_rows(order: IntArray, eras: Eras, top_bottom: int) -> NDArray[np.bool_]:
     """Mask of era-sorted rows among the ``top_bottom`` lowest or highest of their era.
 
     ``order`` sorts the rows by (era, value) with ties by position, as numerai-tools'

@@ -19,7 +19,8 @@ def _scores(per_era: ArrayLike) -> FloatArray:
     values = np.asarray(per_era, dtype=np.float64)
     if values.ndim != 1:
         raise DataError(f"per-era scores must be one-dimensional, got shape {values.shape}")
-    return values[~np.isnan(values)]
+    known: FloatArray = values[~np.isnan(values)]
+    return known
 
 
 def sharpe(per_era: ArrayLike) -> float:
@@ -96,7 +97,7 @@ def apy(returns: ArrayLike, *, periods_per_year: int = 52, compounding_lag: int 
     growth = float(np.prod(1.0 + values))
     if growth <= 0:
         return -1.0
-    return growth ** ((periods_per_year - compounding_lag) / values.size) - 1.0
+    return float(growth ** ((periods_per_year - compounding_lag) / values.size) - 1.0)
 
 
 def calmar_ratio(

@@ -16,9 +16,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from numerpilot.data.schema import ERA_COLUMN, MAIN_TARGET, META_MODEL_COLUMN, version_spec
-from numerpilot.scoring.metrics import correlation_contribution, numerai_corr, rank_correlation
-from numerpilot.scoring.summary import summarize
+from numerpilot.data import ERA_COLUMN, MAIN_TARGET, META_MODEL_COLUMN, version_spec
+from numerpilot.scoring import correlation_contribution, numerai_corr, rank_correlation, summarize
 from numerpilot.sim._validation import EXPECTED_HEADER, Rejection
 
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from numpy.typing import NDArray
 
-from numerpilot.data.schema import (
+from numerpilot.data import (
     DATA_TYPE_COLUMN,
     ERA_COLUMN,
     ID_COLUMN,
@@ -30,9 +30,10 @@ from numerpilot.data.schema import (
     MAIN_TARGET,
     META_MODEL_COLUMN,
     PREDICTION_COLUMN,
+    EraData,
+    SyntheticWorld,
     version_spec,
 )
-from numerpilot.data.synth import EraData, SyntheticWorld
 from numerpilot.fsutil import atomic_dir, atomic_path
 from numerpilot.sim._config import SimConfig
 

@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import stats
 
-from numerpilot.scoring.metrics import correlation_contribution, numerai_corr
+from numerpilot.scoring import correlation_contribution, numerai_corr
 
 FloatArray = NDArray[np.float64]
 

@@ -29,8 +29,7 @@ from starlette.applications import Starlette
 
 import numerpilot.sim._actions as actions
 from numerpilot.clock import Clock
-from numerpilot.data.schema import version_spec
-from numerpilot.data.synth import ProgressCallback, write_dataset
+from numerpilot.data import RowProgress, version_spec, write_dataset
 from numerpilot.errors import ConfigError, NumerpilotError
 from numerpilot.sim._accounts import AccountKeys, AuthError, derived_keys, ensure_account
 from numerpilot.sim._app import build_app
@@ -78,7 +77,7 @@ class SimServer:
         faults: FaultConfig | None = None,
         model_runner: ModelRunner | None = None,
         datasets_dir: Path | None = None,
-        progress: ProgressCallback | None = None,
+        progress: RowProgress | None = None,
     ):
         self.clock = clock
         self.store = Store(state)
@@ -136,7 +135,7 @@ class SimServer:
         self.store.set_meta("config", config.model_dump_json())
         return config
 
-    def _ensure_datasets(self, progress: ProgressCallback | None) -> None:
+    def _ensure_datasets(self, progress: RowProgress | None) -> None:
         data = self.config.data
         for version in data.versions:
             folder = self.datasets_dir / version

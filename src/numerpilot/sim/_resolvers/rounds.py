@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from numerpilot.data.schema import version_spec
+from numerpilot.data import version_spec
 from numerpilot.sim._accounts import CLASSIC_TOURNAMENT
 from numerpilot.sim._actions import UserError
 from numerpilot.sim._livedata import ROUND_FILES

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from numerpilot.data.schema import MAIN_TARGET
+from numerpilot.data import MAIN_TARGET
 from numerpilot.sim._actions import UserError
 from numerpilot.sim._resolvers.context import Info, RequestContext, context
 from numerpilot.sim._resolvers.serialize import SCORE_VERSIONS, Obj, multipliers, stable_id

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from numerpilot.data.schema import MAIN_TARGET
+from numerpilot.data import MAIN_TARGET
 from numerpilot.sim._accounts import CLASSIC_TOURNAMENT
 from numerpilot.sim._calendar import RoundTimes
 from numerpilot.sim._config import SimConfig

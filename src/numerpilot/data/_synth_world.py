@@ -26,23 +26,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.special import ndtr
 
-from numerpilot.data.schema import VersionSpec, version_spec
-from numerpilot.data.synth_layout import (
+from numerpilot.data._synth_layout import (
     FeatureLayout,
     ScaleSpec,
     era_row_counts,
     feature_layout,
     scale_spec,
 )
-from numerpilot.data.synth_random import (
+from numerpilot.data._synth_random import (
     Stream,
     percentile_rank,
     seeded,
     single_threaded_blas,
     stock_ids,
 )
+from numerpilot.data.schema import VersionSpec, version_spec
 
 # Variance shares of a 20-day outcome; the rest is noise. With these the oracle's per-era
 # numerai_corr is about 0.11 and a LightGBM model on the demo data reaches about 0.04
@@ -65,15 +66,20 @@ _EXAMPLE_REGIME, _EXAMPLE_NOISE = 0.3, 2.2
 _META_REGIME, _META_NOISE = 0.6, 1.4
 _CALIBRATION_ROWS = 12_000
 
+F64 = npt.NDArray[np.float64]
+F32 = npt.NDArray[np.float32]
+I8 = npt.NDArray[np.int8]
+Idx = npt.NDArray[np.intp]
+
 
 @dataclass(frozen=True)
 class EraState:
     """The hidden state of an era: what the oracle knows and no model can see."""
 
     era_index: int
-    regimes: np.ndarray  # (2,) +1/-1: signs of the regime-dependent alpha parts
-    factors20: np.ndarray  # (K,) factor returns over the 20-day span (4 eras)
-    factors60: np.ndarray  # (K,) factor returns over the 60-day span (12 eras)
+    regimes: F64  # (2,) +1/-1: signs of the regime-dependent alpha parts
+    factors20: F64  # (K,) factor returns over the 20-day span (4 eras)
+    factors60: F64  # (K,) factor returns over the 60-day span (12 eras)
 
 
 @dataclass(frozen=True)
@@ -81,14 +87,14 @@ class EraData:
     """One era of stocks. Rows align across every array."""
 
     era_index: int
-    ids: np.ndarray  # (n,) str: "n" + 15 hex digits, unique over all eras
-    features: np.ndarray  # (n, f) int8 in 0..4 (a column-major view: each column contiguous)
-    targets: np.ndarray  # (n, t) float32 in {0, .25, .5, .75, 1} or NaN; columns: target_names
-    oracle: np.ndarray  # (n,) float64: E[target | features, era state], in (0, 1)
-    benchmarks: np.ndarray  # (n, b) float32 in (0, 1): the version's benchmark model columns
-    example: np.ndarray  # (n,) float32 in (0, 1): the example model's predictions
-    meta_model: np.ndarray  # (n,) float32 in (0, 1): the meta model's predictions
-    missing_features: np.ndarray  # sorted feature indices set to 2 in every row of this era
+    ids: npt.NDArray[np.str_]  # (n,) str: "n" + 15 hex digits, unique over all eras
+    features: I8  # (n, f) int8 in 0..4 (a column-major view: each column contiguous)
+    targets: F32  # (n, t) float32 in {0, .25, .5, .75, 1} or NaN; columns: target_names
+    oracle: F64  # (n,) float64: E[target | features, era state], in (0, 1)
+    benchmarks: F32  # (n, b) float32 in (0, 1): the version's benchmark model columns
+    example: F32  # (n,) float32 in (0, 1): the example model's predictions
+    meta_model: F32  # (n,) float32 in (0, 1): the meta model's predictions
+    missing_features: Idx  # sorted feature indices set to 2 in every row of this era
     state: EraState
 
     @property
@@ -100,11 +106,11 @@ class EraData:
 class _Draw:
     """Everything an era's arrays are made from (internal; ``EraData`` is the public view)."""
 
-    features: np.ndarray  # (f, n) int8
-    outcomes: np.ndarray  # (2 * names, n) float64: 20-day rows then 60-day rows
-    signal: np.ndarray  # (n,) float64: the predictable part of the main target's outcome
-    model_noise: np.ndarray  # (n,) float64: a spurious feature exposure all models share
-    alphas: dict[float, tuple[np.ndarray, np.ndarray]]  # regime weight -> (alpha20, alpha60)
+    features: I8  # (f, n) int8
+    outcomes: F64  # (2 * names, n) float64: 20-day rows then 60-day rows
+    signal: F64  # (n,) float64: the predictable part of the main target's outcome
+    model_noise: F64  # (n,) float64: a spurious feature exposure all models share
+    alphas: dict[float, tuple[F64, F64]]  # regime weight -> (alpha20, alpha60)
 
 
 class SyntheticWorld:
@@ -174,10 +180,11 @@ class SyntheticWorld:
         k = len(self._informative)
         weight = np.where(in_small, 3.0, np.where(in_medium, 1.5, 1.0))[self._informative]
 
-        def sparse(share: float) -> np.ndarray:
-            return rng.normal(size=k) * weight * (rng.random(k) < share)
+        def sparse(share: float) -> F64:
+            drawn: F64 = rng.normal(size=k) * weight * (rng.random(k) < share)
+            return drawn
 
-        def pairs(count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def pairs(count: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], F64]:
             a = rng.integers(0, k, count)
             b = (a + rng.integers(1, max(2, k), count)) % k
             return a, b, rng.normal(size=count) * np.sqrt(weight[a] * weight[b])
@@ -249,7 +256,7 @@ class SyntheticWorld:
         if not 1 <= era_index <= MAX_ERA_INDEX:
             raise ValueError(f"era index must be within 1..{MAX_ERA_INDEX}, got {era_index}")
 
-    def _week(self, week: int) -> np.ndarray:
+    def _week(self, week: int) -> F64:
         return seeded(self.seed, Stream.WEEK, week).standard_normal(self.n_factors)
 
     def era_state(self, era_index: int) -> EraState:
@@ -265,7 +272,7 @@ class SyntheticWorld:
             factors60=weeks.sum(axis=0) / np.sqrt(12.0),
         )
 
-    def missing_features(self, era_index: int) -> np.ndarray:
+    def missing_features(self, era_index: int) -> Idx:
         """Features set to 2 in every row of ``era_index`` (Numerai's missing marker)."""
         self._check_era(era_index)
         late = np.flatnonzero(self._late_start > era_index)
@@ -284,10 +291,10 @@ class SyntheticWorld:
 
     # -- drawing -------------------------------------------------------------------------
 
-    def _features(self, rng: np.random.Generator, n: int) -> np.ndarray:
+    def _features(self, rng: np.random.Generator, n: int) -> I8:
         hidden = rng.standard_normal((self._loadings.shape[1], n), dtype=np.float32)
         values = self._loadings @ hidden
-        x = (values > _FEATURE_EDGES[0]).view(np.int8).copy()
+        x: I8 = (values > _FEATURE_EDGES[0]).view(np.int8).copy()
         for edge in _FEATURE_EDGES[1:]:
             x += (values > edge).view(np.int8)
         del values
@@ -297,7 +304,7 @@ class SyntheticWorld:
         np.copyto(x, (coin % np.uint8(5)).view(np.int8), where=coin < self._noise_u8[:, None])
         return x
 
-    def _components(self, z: np.ndarray, regimes: np.ndarray) -> np.ndarray:
+    def _components(self, z: F32, regimes: F64) -> F64:
         """The six alpha components of the informative features ``z`` (k, n), unscaled."""
         a, b, w = self._pairs
         ta, tb, tw = self._thresholds
@@ -314,9 +321,7 @@ class SyntheticWorld:
             ]
         )
 
-    def _alpha(
-        self, comps: np.ndarray, family: np.ndarray, regime_weight: float
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _alpha(self, comps: F64, family: F64, regime_weight: float) -> tuple[F64, F64]:
         """20- and 60-day alpha of every target family, each of unit variance."""
         weights = np.sqrt(_COMPONENT_SHARES) * self._component_scale
         weights[4:] *= regime_weight
@@ -327,14 +332,14 @@ class SyntheticWorld:
         alpha60 = 0.8 * alpha20 + 0.6 * family[m:]
         return alpha20, alpha60
 
-    def _draw(self, era_index: int, n: int, missing: np.ndarray, state: EraState) -> _Draw:
+    def _draw(self, era_index: int, n: int, missing: Idx, state: EraState) -> _Draw:
         ss = np.random.SeedSequence([self.seed, Stream.ERA, era_index])
         r_features, r_noise = (np.random.default_rng(s) for s in ss.spawn(2))
         x = self._features(r_features, n)
         x[missing] = 2
         return self._outcomes(x, r_noise, state)
 
-    def _outcomes(self, x: np.ndarray, rng: np.random.Generator, state: EraState) -> _Draw:
+    def _outcomes(self, x: I8, rng: np.random.Generator, state: EraState) -> _Draw:
         n = x.shape[1]
         z_all = x.astype(np.float32)
         z_all -= 2
@@ -426,31 +431,32 @@ class SyntheticWorld:
             state=state,
         )
 
-    def _bin_targets(self, outcomes: np.ndarray) -> np.ndarray:
+    def _bin_targets(self, outcomes: F64) -> F32:
         edges = np.quantile(outcomes, _TARGET_QUANTILES, axis=1).T  # (rows, 4)
         binned = (outcomes[:, :, None] > edges[:, None, :]).sum(axis=2).astype(np.float32)
         binned *= np.float32(0.25)
-        return binned[self._target_rows]
+        rows: F32 = binned[self._target_rows]
+        return rows
 
-    def _oracle(self, signal: np.ndarray, outcome: np.ndarray) -> np.ndarray:
+    def _oracle(self, signal: F64, outcome: F64) -> F64:
         """E[bin(outcome) | signal]: outcome = signal + N(0, noise variance)."""
         edges = np.quantile(outcome, _TARGET_QUANTILES)
         sd = np.sqrt(1 - self.alpha_share - self.factor_share)
         return np.asarray(0.25 * ndtr((signal[:, None] - edges[None, :]) / sd).sum(axis=1))
 
-    def _hide_targets(self, targets: np.ndarray, era_index: int) -> None:
+    def _hide_targets(self, targets: F32, era_index: int) -> None:
         rng = seeded(self.seed, Stream.MISSING, era_index, 1)
         holes = rng.random(targets.shape) < self._nan_rate[:, None]
         holes[self._target_start > era_index] = True
         targets[holes] = np.nan
 
-    def _model_predictions(self, draw: _Draw, era_index: int) -> np.ndarray:
+    def _model_predictions(self, draw: _Draw, era_index: int) -> F32:
         """Benchmark columns, the example model and the meta model, each ranked into (0, 1)."""
         rng = seeded(self.seed, Stream.ERA, era_index, 2)
         n = draw.signal.shape[0]
         shared = draw.model_noise
 
-        def model(regime_weight: float, rows: list[int], noise: float, share: float) -> np.ndarray:
+        def model(regime_weight: float, rows: list[int], noise: float, share: float) -> F32:
             alpha = np.concatenate(draw.alphas[regime_weight])
             known = alpha[rows].mean(axis=0)
             known = known / max(float(known.std()), 1e-9)

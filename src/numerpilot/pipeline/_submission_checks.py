@@ -20,8 +20,7 @@ import pandas as pd
 from numerpilot.config import SubmitSettings
 from numerpilot.errors import SubmissionRejected
 from numerpilot.fsutil import write_bytes_atomic
-from numerpilot.scoring.exposure import max_feature_exposure
-from numerpilot.scoring.metrics import rank_correlation
+from numerpilot.scoring import max_feature_exposure, rank_correlation
 
 HEADER = "id,prediction"
 # Below this share of common ids a comparison says nothing (ids are new every era).
@@ -188,7 +187,8 @@ def predictions_csv(predictions: pd.Series) -> bytes:
         {"prediction": predictions.to_numpy(dtype=np.float64)}, index=predictions.index
     )
     frame.index.name = "id"
-    return frame.to_csv(float_format=None).encode("utf-8")
+    text: str = frame.to_csv(float_format=None)
+    return text.encode("utf-8")
 
 
 def write_predictions_csv(predictions: pd.Series, path: Path) -> Path:

@@ -18,20 +18,30 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from numerpilot.config import Settings
-from numerpilot.data.dataset import Dataset
-from numerpilot.data.features import read_feature_metadata, resolve_features
-from numerpilot.data.load import load_dataset, load_predictions, memory_budget
-from numerpilot.data.schema import MAIN_TARGET, META_MODEL_COLUMN, PREDICTION_COLUMN, VERSIONS
+from numerpilot.data import (
+    MAIN_TARGET,
+    META_MODEL_COLUMN,
+    PREDICTION_COLUMN,
+    VERSIONS,
+    Dataset,
+    load_dataset,
+    load_predictions,
+    memory_budget,
+    read_feature_metadata,
+    resolve_features,
+)
 from numerpilot.errors import DataError
 from numerpilot.fsutil import write_text_atomic
-from numerpilot.models.store import VALIDATION_PREDICTIONS, read_manifest, resolve_model
+from numerpilot.models import VALIDATION_PREDICTIONS, read_model_manifest, resolve_model
 from numerpilot.report import Report, render_report, report_column
-from numerpilot.scoring.eras import Eras, FloatArray
-from numerpilot.scoring.scorecard import (
+from numerpilot.scoring import (
     ColumnScores,
+    Eras,
+    FloatArray,
     PayoutParams,
     References,
     StepProgress,
@@ -105,7 +115,7 @@ def model_source(settings: Settings, name: str | None) -> Source:
             f"stored model {path.name!r} has no validation predictions; retrain it",
             path=str(file),
         )
-    return Source(path.name, file, read_manifest(path).data_version)
+    return Source(path.name, file, read_model_manifest(path).data_version)
 
 
 def file_source(path: Path) -> Source:
@@ -180,11 +190,11 @@ class _Validation:
     """Loaded validation data: rows with targets, and what was left out."""
 
     dataset: Dataset
-    scored: np.ndarray  # bool per dataset row
+    scored: npt.NDArray[np.bool_]  # per dataset row
     ids: pd.Index
     target: FloatArray
-    codes: np.ndarray
-    labels: np.ndarray
+    codes: npt.NDArray[np.int32]
+    labels: npt.NDArray[np.str_]
 
 
 def _load_validation(
@@ -228,7 +238,7 @@ def _prediction_columns(frame: pd.DataFrame, source: Source) -> list[str]:
 
 def _rows_for(
     frame: pd.DataFrame, source: Source, val: _Validation
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Dataset rows to score for this file (scored rows of the eras it covers) and the
     matching row of ``frame`` for each. Every scored row of a covered era needs a prediction."""
     position = frame.index.get_indexer(val.ids)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -84,7 +85,7 @@ class CsvSink:
         self._fh: IO[str] = path.open("w", encoding="utf-8", newline="")
         self._fh.write(f"{ID_COLUMN},{PREDICTION_COLUMN}\n")
 
-    def add(self, ids: np.ndarray, values: np.ndarray) -> None:
+    def add(self, ids: npt.NDArray[np.str_], values: npt.NDArray[np.float32]) -> None:
         frame = pd.DataFrame({PREDICTION_COLUMN: values}, index=pd.Index(ids, name=ID_COLUMN))
         frame.to_csv(self._fh, header=False, lineterminator="\n")
         self.rows += len(ids)

@@ -23,11 +23,11 @@ import pandas as pd
 
 from numerpilot.config import Settings
 from numerpilot.credentials import Credentials
-from numerpilot.data.load import load_dataset
+from numerpilot.data import load_dataset
 from numerpilot.errors import CheckFailed, CredentialsError, DataError
 from numerpilot.fsutil import sha256_file
-from numerpilot.models.store import StoredModel
-from numerpilot.pipeline.submission_checks import read_checked_csv, write_predictions_csv
+from numerpilot.models import StoredModel
+from numerpilot.pipeline._submission_checks import read_checked_csv, write_predictions_csv
 from numerpilot.pipeline.submit import refresh_live, stored_model, tournament_model
 from numerpilot.runtime import (
     Limits,

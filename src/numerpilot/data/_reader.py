@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from numerpilot.data.checks import short
+from numerpilot.data._checks import short
 from numerpilot.errors import DataError
 
 ID, ERA, DATA_TYPE = "id", "era", "data_type"

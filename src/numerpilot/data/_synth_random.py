@@ -13,6 +13,7 @@ from enum import IntEnum
 from functools import cache
 
 import numpy as np
+import numpy.typing as npt
 from threadpoolctl import ThreadpoolController
 
 
@@ -53,7 +54,7 @@ def seeded(*key: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(k) for k in key]))
 
 
-def percentile_rank(x: np.ndarray) -> np.ndarray:
+def percentile_rank(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
     """Ranks mapped into (0, 1); ``x`` is continuous, so ties do not occur."""
     n = len(x)
     ranks = np.empty(n, dtype=np.float32)
@@ -65,7 +66,7 @@ _MASK60 = np.uint64((1 << 60) - 1)
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 
 
-def stock_ids(seed: int, era_index: int, n: int) -> np.ndarray:
+def stock_ids(seed: int, era_index: int, n: int) -> npt.NDArray[np.str_]:
     """Ids ``n`` + 15 hex digits: a keyed bijection of (era, row), so ids never repeat."""
     key = seeded(seed, Stream.IDS).integers(0, 1 << 60, size=3, dtype=np.uint64)
     x = (np.uint64(era_index) << np.uint64(20)) + np.arange(n, dtype=np.uint64)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from numerpilot.data.schema import LEGACY_SETS, FeatureCounts, VersionSpec
 
@@ -105,16 +106,16 @@ def era_label(era_index: int) -> str:
     return f"{era_index:04d}"
 
 
-def _exact_total(raw: np.ndarray, total: int) -> np.ndarray:
+def _exact_total(raw: npt.NDArray[np.float64], total: int) -> npt.NDArray[np.int64]:
     """Integers proportional to ``raw`` that sum to exactly ``total`` (largest remainders)."""
     scaled = raw * (total / raw.sum())
-    counts = np.floor(scaled).astype(np.int64)
+    counts: npt.NDArray[np.int64] = np.floor(scaled).astype(np.int64)
     short = total - int(counts.sum())
     counts[np.argsort(counts - scaled, kind="stable")[:short]] += 1
     return counts
 
 
-def era_row_counts(scale: ScaleSpec, seed: int) -> np.ndarray:
+def era_row_counts(scale: ScaleSpec, seed: int) -> npt.NDArray[np.int64]:
     """Rows of each train and validation era (index 0 is era 1); totals are exact.
 
     Train eras grow from ``train_rows_range[0]`` to ``[1]`` along a concave trend whose mean
@@ -300,14 +301,14 @@ class FeatureLayout:
     """Positions (indices into the feature list) of every named set of features.json."""
 
     names: list[str]
-    small: np.ndarray
-    medium: np.ndarray
-    legacy: dict[str, np.ndarray]
-    group_of: np.ndarray  # group index per feature; the groups partition all features
+    small: npt.NDArray[np.intp]
+    medium: npt.NDArray[np.intp]
+    legacy: dict[str, npt.NDArray[np.intp]]
+    group_of: npt.NDArray[np.intp]  # group index per feature; the groups partition all features
     groups: tuple[str, ...]
 
     def feature_sets(self) -> dict[str, list[str]]:
-        def named(idx: np.ndarray) -> list[str]:
+        def named(idx: npt.NDArray[np.intp]) -> list[str]:
             return [self.names[i] for i in np.sort(idx)]
 
         sets = {"small": named(self.small), "medium": named(self.medium), "all": list(self.names)}
