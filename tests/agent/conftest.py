@@ -8,11 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
-from numerpilot.sim.testing import RunningSim, run_sim
 
-from numerpilot.agent.ledger import Ledger
+from numerpilot.agent import Ledger
 from numerpilot.clock import SteppedClock, SystemClock
+from numerpilot.sim import CalendarConfig, DataConfig, RunningSim, SimConfig, run_sim
 
 START = datetime(2026, 7, 7, 12, 0, tzinfo=UTC)  # a Tuesday: rounds open at 12:00 UTC
 

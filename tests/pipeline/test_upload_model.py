@@ -16,9 +16,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from numerpilot.agent import Ledger, Notifier, TournamentServices, record_model_upload
-from numerpilot.agent._pickles import keep_pickles
-from numerpilot.agent._step_context import StepContext, uploaded_pickle
 from numerpilot.cli import main
 from numerpilot.clock import SteppedClock
 from numerpilot.credentials import Credentials
@@ -418,31 +415,3 @@ def test_a_model_upload_answered_after_the_timeout_is_not_sent_again(
         )
         listed = list_pickles(client, model_id(client, "demo_upload"))
     assert [p.pickle_id for p in listed] == [receipt.upload_id]
-
-
-def test_an_upload_by_hand_is_in_the_ledger_and_kept_by_the_autopilot(
-    local: RunningSim, models_dir: Path, tmp_path: Path, runtime_cache_dir: Path
-) -> None:
-    settings = project_settings(tmp_path / "project", models_dir, local)
-    entry = next(m for m in settings.tournament.models if m.mode == "upload")
-    with sim_client(local) as client:
-        result = upload_model(
-            settings,
-            client=client,
-            runtime_cache=runtime_cache_dir,
-            on_uploaded=record_model_upload(settings, client, local.clock),
-        )
-        assert result.receipt is not None
-        with Ledger.open(settings, local.clock) as ledger:
-            recorded = uploaded_pickle(ledger, entry.name)
-            services = TournamentServices(settings, client, local.clock)
-            ctx = StepContext(settings, ledger, Notifier([], local.clock), services, local.clock)
-            kept = keep_pickles(ctx, services, [entry], promoted=None)
-        pickles = list_pickles(client, model_id(client, entry.name))
-    assert recorded == {
-        "model_version": "tiny",
-        "upload_id": result.receipt.upload_id,
-        "sha256": result.sha256,
-    }
-    assert kept.notes == [] and kept.errors == []  # the autopilot does not upload it again
-    assert [p.pickle_id for p in pickles] == [result.receipt.upload_id]

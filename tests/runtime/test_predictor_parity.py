@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numerpilot.runtime import predictor_source
+from numerpilot.runtime import _predictor_source as predictor_source
 from numerpilot.scoring import neutralize_per_era, tie_kept_rank_per_era
 
 

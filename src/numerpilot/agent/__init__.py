@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from numerpilot.agent._pass_report import PassReport
     from numerpilot.agent._policy import StakeDecision
+    from numerpilot.agent._retrain import adopt
+    from numerpilot.agent._step_context import PICKLE_EVENT
     from numerpilot.agent.dashboard import EMPTY_MESSAGE, StatusResult, load_dashboard, status
     from numerpilot.agent.ledger import Ledger
     from numerpilot.agent.ledger_research import ResearchLedger
@@ -27,12 +29,14 @@ _WHERE = {
     "EMPTY_MESSAGE": "dashboard",
     "Ledger": "ledger",
     "Notifier": "notify",
+    "PICKLE_EVENT": "_step_context",
     "PassReport": "_pass_report",
     "ResearchLedger": "ledger_research",
     "StakeDecision": "_policy",
     "StatusResult": "dashboard",
     "TournamentServices": "services",
     "Worker": "worker",
+    "adopt": "_retrain",
     "load_dashboard": "dashboard",
     "notifier_from_settings": "notify",
     "promote_winner": "research_step",
@@ -53,6 +57,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "EMPTY_MESSAGE",
+    "PICKLE_EVENT",
     "Ledger",
     "Notifier",
     "PassReport",
@@ -61,6 +66,7 @@ __all__ = [
     "StatusResult",
     "TournamentServices",
     "Worker",
+    "adopt",
     "load_dashboard",
     "notifier_from_settings",
     "promote_winner",

@@ -8,15 +8,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from numerpilot.agent._retrain import adopt
-from numerpilot.agent._step_context import PICKLE_EVENT
-from numerpilot.agent.dashboard import status
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.ledger_research import ResearchLedger
-from numerpilot.agent.notify import Notifier, notifier_from_settings
-from numerpilot.agent.research_step import promote_winner
-from numerpilot.agent.services import TournamentServices
-from numerpilot.agent.worker import Worker
+from numerpilot.agent import (
+    PICKLE_EVENT,
+    Ledger,
+    Notifier,
+    ResearchLedger,
+    TournamentServices,
+    Worker,
+    adopt,
+    notifier_from_settings,
+    promote_winner,
+    status,
+)
 from numerpilot.clock import monotonic
 from numerpilot.config import CONFIG_FILE
 from numerpilot.demo._world import (

@@ -27,8 +27,7 @@ from numerpilot.data import download_dataset
 from numerpilot.errors import ConfigError
 from numerpilot.fsutil import write_text_atomic
 from numerpilot.models import ENSEMBLE
-from numerpilot.pipeline._validate import model_source, validate
-from numerpilot.pipeline.train import TrainProgress, train_model
+from numerpilot.pipeline import TrainProgress, model_source, train_model, validate
 from numerpilot.runtime import model_runner
 from numerpilot.sim import CalendarConfig, DataConfig, RunningSim, SimConfig, run_sim
 from numerpilot.tournament import TournamentClient
