@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 from numerpilot.clock import Clock
 from numerpilot.config import Settings
-from numerpilot.errors import TournamentError
+from numerpilot.errors import TournamentError, TransientTournamentError
 
 log = logging.getLogger(__name__)
 
@@ -295,29 +295,43 @@ def build_status(
     )
 
 
+# TournamentClient.ping's query (a test keeps them equal): spelled out so that ``status`` need
+# not import the client, and numerapi with it (1.4 s of CPU), to read a clock.
+PING_QUERY = "query { __typename }"
+
+
 def tournament_clock(settings: Settings) -> Clock:
     """The time rounds are judged by, as ``run`` and ``submit`` do: real time against Numerai;
     a local tournament's own (one quick ping, whose answer carries it) when it runs at another
     speed. If it does not answer, this machine's time, said in the log."""
     # Imported here: the rest of this module is a pure summary, read by the dashboard too.
-    from numerpilot.clock import SystemClock
-    from numerpilot.tournament.transport import is_loopback
+    from numerpilot.clock import ServerTime, SystemClock
 
     url = settings.tournament.api_url
-    if url is None or not is_loopback(url):
-        # Numerai's answers never carry a clock: no client (nor numerapi's import) needed.
-        return SystemClock()
-    from numerpilot.tournament.client import TournamentClient
+    if url is None:
+        return SystemClock()  # Numerai's answers never carry a clock: nothing to ask
+    from numerpilot.tournament.transport import Transport, is_loopback
 
-    with TournamentClient.from_settings(settings) as client:
-        try:
-            client.ping()
-        except TournamentError as e:
-            log.warning("judging rounds by this machine's clock: %s", e)
-        return client.clock
+    if not is_loopback(url):
+        return SystemClock()
+    # The transport alone (requests), not the client: a ping needs none of numerapi.
+    clock = ServerTime()
+    transport = Transport(
+        url, clock=clock, timeout=settings.tournament.request_timeout_seconds, retries=0
+    )
+    try:
+        transport.query(PING_QUERY, retries=0)
+    except TransientTournamentError as e:
+        log.warning("judging rounds by this machine's clock: %s", e)
+    except TournamentError:
+        pass  # it answered, if only to refuse the query: its clock came with the answer
+    finally:
+        transport.session.close()
+    return clock
 
 
 __all__ = [
+    "PING_QUERY",
     "Cell",
     "CumulativePoint",
     "ModelSummary",
