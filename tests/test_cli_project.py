@@ -153,8 +153,9 @@ def test_help_texts_constants_match_their_sources() -> None:
 
 HEAVY = {"pandas", "numpy", "lightgbm", "sklearn", "sqlalchemy", "rich", "mcp", "numerapi"}
 # What status must not load either: scipy (the scoring of eras, not their summaries), requests
-# (nothing to ask of Numerai), and the ledger's SQLAlchemy while no ledger exists.
-STATUS_HEAVY = (HEAVY - {"numpy"}) | {"scipy", "requests", "sqlalchemy"}
+# (nothing to ask of Numerai), the dashboard server's Starlette, and the ledger's SQLAlchemy while
+# no ledger exists.
+STATUS_HEAVY = (HEAVY - {"numpy"}) | {"scipy", "requests", "sqlalchemy", "starlette"}
 
 
 def _loaded_by(args: list[str]) -> set[str]:
