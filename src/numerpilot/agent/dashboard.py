@@ -106,8 +106,12 @@ def load_dashboard(settings: Settings, clock: Clock, *, link_prefix: str = "") -
     now = utc(clock.now())
     if not settings.ledger_path.exists():
         return collect_dashboard(None, now, models, links, uploads)
+    snapshot = LedgerSnapshot.read(settings.ledger_path)
+    if snapshot is not None:
+        return collect_dashboard(snapshot, now, models, links, uploads)
     from numerpilot.agent.ledger import Ledger
 
+    # Ledger says why it cannot be read (an older schema to upgrade, a newer one).
     with Ledger(settings.ledger_path, clock, read_only=True) as ledger:
         return collect_dashboard(ledger, now, models, links, uploads)
 
