@@ -5,16 +5,18 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from numerpilot.agent._ledger_snapshot import SCHEMA, LedgerSnapshot
 from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.ledger_schema import SCHEMA_VERSION
-from numerpilot.agent.ledger_snapshot import SCHEMA, LedgerSnapshot
 from numerpilot.clock import SteppedClock
 from tests.report.month import START, fill_month
 
 
-def test_it_reads_the_schema_the_ledger_writes() -> None:
+def test_it_reads_the_schema_the_ledger_writes(tmp_path: Path) -> None:
     # A new schema changes what the snapshot's queries must read: update them with it.
-    assert SCHEMA == SCHEMA_VERSION
+    with Ledger(tmp_path / "numerpilot.db", SteppedClock(START)):
+        pass
+    with sqlite3.connect(tmp_path / "numerpilot.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA
 
 
 def test_a_snapshot_answers_what_the_ledger_answers(tmp_path: Path) -> None:

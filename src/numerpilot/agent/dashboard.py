@@ -11,9 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from numerpilot.agent._ledger_snapshot import LedgerSnapshot
 from numerpilot.agent.ledger_records import Event, Heartbeat, RoundRecord, Score, StakeAction
 from numerpilot.agent.ledger_records import Submission as SubmissionRecord
-from numerpilot.agent.ledger_snapshot import LedgerSnapshot
 from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
 from numerpilot.fsutil import write_text_atomic

@@ -30,7 +30,7 @@ from numerpilot.agent.ledger_records import (
     Submission,
 )
 
-# The ledger schema these queries are written for (``ledger_schema.SCHEMA_VERSION``).
+# The ledger schema these queries are written for (the ledger's ``SCHEMA_VERSION``).
 SCHEMA = 2
 
 R = TypeVar("R")
