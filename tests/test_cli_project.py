@@ -152,23 +152,15 @@ def test_help_texts_constants_match_their_sources() -> None:
 
 
 HEAVY = {"pandas", "numpy", "lightgbm", "sklearn", "sqlalchemy", "rich", "mcp", "numerapi"}
+# What status must not load either: scipy (the scoring of eras, not their summaries), requests
+# (nothing to ask of Numerai), the dashboard server's Starlette, and SQLAlchemy (a current
+# ledger is read with sqlite3).
+STATUS_HEAVY = (HEAVY - {"numpy"}) | {"scipy", "requests", "sqlalchemy", "starlette"}
 
 
-@pytest.mark.parametrize(
-    ("args", "heavy"),
-    [
-        (["--version"], HEAVY | {"pydantic"}),
-        (["--help"], HEAVY | {"pydantic"}),
-        # typer itself converts option values with pydantic once a command runs
-        (["data", "--help"], HEAVY),
-        (["sim", "serve", "--help"], HEAVY),
-        # the ledger's SQLAlchemy, and numpy for the dashboard it renders (its charts); no more
-        (["-C", "{tmp}", "status", "--json"], HEAVY - {"sqlalchemy", "numpy"}),
-        (["-C", "{tmp}", "models", "--json"], HEAVY),
-    ],
-)
-def test_start_up_imports_nothing_heavy(args: list[str], heavy: set[str], tmp_path: Path) -> None:
-    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+def _loaded_by(args: list[str]) -> tuple[set[str], str]:
+    """The top-level modules a fresh interpreter has loaded after running the CLI, and what
+    the command printed."""
     code = (
         "import sys\n"
         "from numerpilot.cli import main\n"
@@ -181,9 +173,39 @@ def test_start_up_imports_nothing_heavy(args: list[str], heavy: set[str], tmp_pa
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
-    loaded = set(eval(done.stderr.strip().splitlines()[-1]))  # a printed list of names
+    assert done.stdout.strip()  # the command printed what it was asked for
+    return set(eval(done.stderr.strip().splitlines()[-1])), done.stdout  # a list of names
+
+
+@pytest.mark.parametrize(
+    ("args", "heavy"),
+    [
+        (["--version"], HEAVY | {"pydantic"}),
+        (["--help"], HEAVY | {"pydantic"}),
+        # typer itself converts option values with pydantic once a command runs
+        (["data", "--help"], HEAVY),
+        (["sim", "serve", "--help"], HEAVY),
+        # numpy for the dashboard it renders (its charts and their Sharpe); no more
+        (["-C", "{tmp}", "status", "--json"], STATUS_HEAVY),
+        (["-C", "{tmp}", "models", "--json"], HEAVY),
+    ],
+)
+def test_start_up_imports_nothing_heavy(args: list[str], heavy: set[str], tmp_path: Path) -> None:
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    loaded, _ = _loaded_by(args)
     assert not loaded & heavy, loaded & heavy
-    assert done.stdout.strip()  # the version or the help was printed
+
+
+def test_status_reads_a_ledger_without_sqlalchemy(tmp_path: Path) -> None:
+    from numerpilot.agent.ledger import Ledger
+    from numerpilot.clock import SteppedClock
+
+    opened = datetime(2026, 7, 7, 12, 0, tzinfo=UTC)
+    with Ledger(tmp_path / "numerpilot.db", SteppedClock(opened)) as ledger:
+        ledger.record_round(1190, opened, opened + timedelta(hours=1))
+    loaded, printed = _loaded_by(["-C", str(tmp_path), "status", "--json"])
+    assert [r["number"] for r in json.loads(printed)["rounds"]] == [1190]  # it was read
+    assert not loaded & STATUS_HEAVY, loaded & STATUS_HEAVY
 
 
 def test_init_file_is_what_config_writes(tmp_path: Path) -> None:

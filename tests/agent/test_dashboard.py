@@ -15,7 +15,7 @@ from numerpilot.agent.ledger import Ledger
 from numerpilot.cli import app
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
-from numerpilot.report.dashboard import render_dashboard
+from numerpilot.report import render_dashboard
 from tests.contract import check_document
 
 HOUR = timedelta(hours=1)

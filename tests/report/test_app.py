@@ -15,7 +15,7 @@ from numerpilot.agent import Ledger, load_dashboard
 from numerpilot.config import load_settings
 from numerpilot.errors import ConfigError, ExitCode
 from numerpilot.report import DashboardView
-from numerpilot.report.app import bind, check_host, create_app, is_loopback
+from numerpilot.report._app import bind, check_host, create_app, is_loopback
 from tests.cli_run import run
 from tests.report.conftest import Project, Served
 

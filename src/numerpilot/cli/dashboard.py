@@ -32,7 +32,7 @@ def dashboard(
 
     from numerpilot.agent import load_dashboard
     from numerpilot.pipeline import tournament_clock
-    from numerpilot.report.app import REPORTS_PREFIX, bind, create_app
+    from numerpilot.report import REPORTS_PREFIX, bind, create_app
 
     settings = state(ctx).settings()
     sock = bind(host, port, allow_remote=allow_remote)

@@ -16,8 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from numerpilot.fsutil import write_text_atomic
-from numerpilot.report import Report, ReportColumn, Stat, render_report
-from numerpilot.report.charts import fmt
+from numerpilot.report import Report, ReportColumn, Stat, fmt, render_report
 from numerpilot.research.results import ExperimentSummary, Finalist
 from numerpilot.research.space import TrialConfig
 

@@ -224,8 +224,9 @@ def churn(
     """How much a ranking changed between two rounds: 1 - Spearman correlation on shared ids.
 
     As ``numerai_tools.signals.churn``; with ``top_bottom``, 1 - the mean share of ids that
-    stay among the top and among the bottom ``top_bottom``. Validation ids are new every era,
-    so churn applies to live predictions of consecutive rounds, whose ids are shared.
+    stay among the top and among the bottom ``top_bottom``. Numerai applies it to Signals,
+    whose tickers persist from week to week. Classic ids are new every era, live ones
+    included, so on Classic data it only compares prediction sets over the same era's ids.
     """
     a = previous.astype(np.float64).dropna()
     b = current.astype(np.float64).dropna()

@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from numerpilot.errors import DataError
-from numerpilot.scoring.eras import FloatArray
+
+if TYPE_CHECKING:
+    # Annotations only: the era module imports scipy (0.6 s), which the dashboard that
+    # ``status`` renders from these summaries does not need.
+    from numerpilot.scoring.eras import FloatArray
 
 
 def _scores(per_era: ArrayLike) -> FloatArray:

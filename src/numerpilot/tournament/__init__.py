@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         upload_model,
         upload_predictions,
     )
-    from numerpilot.tournament.transport import NotSent, is_loopback
+    from numerpilot.tournament.transport import NotSent, is_loopback, local_tournament_clock
 
 # Each name, and the module that defines it.
 _WHERE = {
@@ -63,6 +63,7 @@ _WHERE = {
     "data_versions": "submissions",
     "docker_images": "submissions",
     "is_loopback": "transport",
+    "local_tournament_clock": "transport",
     "list_pickles": "_listings",
     "list_submissions": "_listings",
     "model_id": "submissions",
@@ -107,6 +108,7 @@ __all__ = [
     "is_loopback",
     "list_pickles",
     "list_submissions",
+    "local_tournament_clock",
     "model_id",
     "model_ids",
     "performances",

@@ -17,9 +17,10 @@ from html import escape
 
 import numpy as np
 
-from numerpilot.report.charts import (
+from numerpilot.report._charts import (
     STATUS_COLORS,
     Bars,
+    FloatArray,
     Series,
     bar_chart,
     color,
@@ -28,13 +29,13 @@ from numerpilot.report.charts import (
     line_chart,
     timeline,
 )
-from numerpilot.report.dashboard_view import (
+from numerpilot.report._style import page
+from numerpilot.report._view import (
     SUBMISSION_STATES,
     DashboardView,
     ModelView,
     RoundView,
 )
-from numerpilot.report.style import page
 from numerpilot.scoring import drawdown, max_drawdown, sharpe, smart_sharpe
 
 EMPTY_MESSAGE = (
@@ -70,7 +71,7 @@ def _section(title: str, help_text: str, body: str, attrs: str = "") -> str:
     )
 
 
-def _values(rounds: Sequence[RoundView], pick: str) -> np.ndarray:
+def _values(rounds: Sequence[RoundView], pick: str) -> FloatArray:
     return np.array(
         [np.nan if getattr(r, pick) is None else float(getattr(r, pick)) for r in rounds]
     )
@@ -192,7 +193,7 @@ def _kpis(m: ModelView) -> str:
     counts = {s: sum(1 for r in m.rounds if r.submission == s) for s in SUBMISSION_STATES}
     stake = m.stakes[-1].stake_after if m.stakes else None
 
-    def mean(values: np.ndarray) -> float | None:
+    def mean(values: FloatArray) -> float | None:
         finite = values[np.isfinite(values)]
         return float(finite.mean()) if finite.size else None
 

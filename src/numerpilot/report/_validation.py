@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from numerpilot.report.charts import (
+from numerpilot.report._charts import (
     Bars,
     Series,
     bar_chart,
@@ -26,7 +26,7 @@ from numerpilot.report.charts import (
     legend,
     line_chart,
 )
-from numerpilot.report.style import page
+from numerpilot.report._style import page
 from numerpilot.scoring import ColumnScores, FloatArray, drawdown
 
 

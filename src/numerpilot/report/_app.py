@@ -22,9 +22,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from numerpilot.errors import ConfigError, NumerpilotError
-from numerpilot.report.dashboard import render_dashboard
-from numerpilot.report.dashboard_view import DashboardView
-from numerpilot.report.style import page
+from numerpilot.report._dashboard import render_dashboard
+from numerpilot.report._style import page
+from numerpilot.report._view import DashboardView
 
 REFRESH_SECONDS = 15
 REPORTS_PREFIX = "/reports/"
