@@ -302,11 +302,14 @@ def tournament_clock(settings: Settings) -> Clock:
     # Imported here: the rest of this module is a pure summary, read by the dashboard too.
     # The tournament's face loads only the transport (requests) for this, not numerapi.
     from numerpilot.clock import SystemClock
-    from numerpilot.tournament import is_loopback, local_tournament_clock
 
     url = settings.tournament.api_url
-    if url is None or not is_loopback(url):
-        return SystemClock()  # Numerai's answers never carry a clock: nothing to ask
+    if url is None:
+        return SystemClock()  # Numerai's: its answers never carry a clock, nothing to ask
+    from numerpilot.tournament import is_loopback, local_tournament_clock
+
+    if not is_loopback(url):
+        return SystemClock()
     try:
         return local_tournament_clock(url, settings.tournament.request_timeout_seconds)
     except TransientTournamentError as e:
