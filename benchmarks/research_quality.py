@@ -21,7 +21,7 @@ from pathlib import Path
 EXPERIMENT = """
 [search]
 method = "grid"
-trials = 4
+trials = 8
 finalists = 2
 
 [evaluation]
@@ -30,22 +30,23 @@ cv_folds = 3
 holdout_eras = 40
 
 [scout]
-era_step_factor = 2
+era_step_factor = 4
 
 [resources]
-workers = 2
+workers = {workers}
 
 [space]
-feature_set = ["medium"]
+feature_set = ["medium", "all"]
 targets = [["target"], ["target", "target_cyrusd_20", "target_teager2b_20"]]
-era_step = [2]
+era_step = [1]
+benchmark_inputs = [false, true]
 
 [space.params]
-n_estimators = [300]
-learning_rate = [0.05]
+n_estimators = [{trees}]
+learning_rate = [0.02]
 max_depth = [6]
 num_leaves = [64]
-min_child_samples = [1000, 5000]
+min_child_samples = [5000]
 bagging_fraction = [0.8]
 colsample_bytree = [0.1]
 """
@@ -66,7 +67,7 @@ def oracle_corr(version_dir: Path, eras: list[str]) -> float:
     return float(np.nanmean(numerai_corr(values, rows.targets[:, 0], rows.eras)))
 
 
-def one_world(data_dir: Path) -> dict[str, object]:
+def one_world(data_dir: Path, trees: int, workers: int) -> dict[str, object]:
     from datetime import UTC, datetime
 
     from numerpilot.agent.ledger import Ledger
@@ -80,7 +81,7 @@ def one_world(data_dir: Path) -> dict[str, object]:
     project = Path(tempfile.mkdtemp(prefix="research-quality-"))
     (project / "data").symlink_to(data_dir.resolve())
     (project / "experiments").mkdir()
-    (project / "experiments" / "q.toml").write_text(EXPERIMENT)
+    (project / "experiments" / "q.toml").write_text(EXPERIMENT.format(trees=trees, workers=workers))
     settings = load_settings(project)  # no numerpilot.toml: the defaults are the baseline
     started = time.perf_counter()
     plan = plan_experiment(settings, "q")
@@ -120,9 +121,11 @@ def one_world(data_dir: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("data_dirs", type=Path, nargs="+")
+    parser.add_argument("--trees", type=int, default=1000, help="Trees per target (lr 0.02).")
+    parser.add_argument("--workers", type=int, default=2, help="Dask workers of the run.")
     args = parser.parse_args()
     for d in args.data_dirs:  # one document per world, as each finishes
-        print(json.dumps(one_world(d), indent=1), flush=True)
+        print(json.dumps(one_world(d, args.trees, args.workers), indent=1), flush=True)
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def _cpu() -> float:
 
 def timed_trial(task: Any) -> tuple[Any, float, float]:
     """One trial with its wall and CPU seconds (the worker runs one trial at a time)."""
-    from numerpilot.research.evaluate import run_trial
+    from numerpilot.research._evaluate import run_trial
 
     wall, cpu = time.perf_counter(), _cpu()
     outcome = run_trial(task)
@@ -83,8 +83,8 @@ def main() -> None:
     from distributed import Client, LocalCluster
 
     from numerpilot.config import load_settings
+    from numerpilot.research._space import grid
     from numerpilot.research.plan import plan_experiment
-    from numerpilot.research.space import grid
 
     project = Path(tempfile.mkdtemp(prefix="research-throughput-"))
     (project / "data").symlink_to(args.data_dir.resolve())
@@ -98,7 +98,7 @@ def main() -> None:
     cores = os.cpu_count() or 1
 
     def task(i: int, threads: int) -> Any:
-        from numerpilot.research.evaluate import SCOUT, TrialTask
+        from numerpilot.research._evaluate import SCOUT, TrialTask
 
         c = configs[i]
         return TrialTask(

@@ -10,9 +10,9 @@ import pytest
 
 from numerpilot.config import TrainSettings
 from numerpilot.errors import ConfigError
-from numerpilot.research.inputs import BENCHMARK_INPUT, WithBenchmark, quantile_bins
-from numerpilot.research.space import TrialConfig, grid
-from numerpilot.research.spec import SpaceSettings
+from numerpilot.research._inputs import BENCHMARK_INPUT, WithBenchmark, quantile_bins
+from numerpilot.research._space import TrialConfig, grid
+from numerpilot.research._spec import SpaceSettings
 
 
 def test_quantile_bins_are_per_era_fifths_and_nan_is_missing() -> None:

@@ -10,7 +10,7 @@ import numpy as np
 from numerpilot.config import LightGBMParams
 from numerpilot.models.fit import EnsembleRecipe
 from numerpilot.models.rows import TrainingFile
-from numerpilot.research.evaluate import out_of_fold
+from numerpilot.research._evaluate import out_of_fold
 from tests.research.leak_world import HORIZON, write_leak_world
 
 TARGET = "target_leak_20"

@@ -13,7 +13,7 @@ from numerpilot.agent.ledger_research import ResearchLedger
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
 from numerpilot.models.store import load_model
-from numerpilot.research.evaluate import FULL, HOLDOUT, SCOUT
+from numerpilot.research._evaluate import FULL, HOLDOUT, SCOUT
 from numerpilot.research.runner import BASELINE
 from tests.cli_run import run
 from tests.contract import check_document

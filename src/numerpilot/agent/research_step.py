@@ -23,10 +23,15 @@ from numerpilot.errors import ConfigError, NumerpilotError
 from numerpilot.models.ensemble import ENSEMBLE
 from numerpilot.models.store import read_manifest
 from numerpilot.pipeline.train import TrainProgress
-from numerpilot.research.plan import plan_experiment
-from numerpilot.research.promote import stored_holdout_corr, train_winner
-from numerpilot.research.results import experiment_summary
-from numerpilot.research.runner import ExperimentProgress, run_experiment, scheduler_address
+from numerpilot.research import (
+    ExperimentProgress,
+    experiment_summary,
+    plan_experiment,
+    run_experiment,
+    scheduler_address,
+    stored_holdout_corr,
+    train_winner,
+)
 
 log = logging.getLogger(__name__)
 

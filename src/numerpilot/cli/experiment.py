@@ -17,8 +17,7 @@ from numerpilot.errors import ConfigError
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from numerpilot.research.results import ExperimentSummary
-    from numerpilot.research.store import TrialRecord
+    from numerpilot.research import ExperimentSummary, TrialRecord
 
 experiment_app = typer.Typer(
     help="Search for a better model: experiments as files, trials on Dask, honest scores.",
@@ -97,7 +96,7 @@ def new(
 ) -> None:
     """Write a commented starting experiment (experiments/NAME.toml) that runs as it is."""
     from numerpilot.fsutil import write_text_atomic
-    from numerpilot.research.spec import experiment_path, starter_experiment
+    from numerpilot.research import experiment_path, starter_experiment
 
     settings = state(ctx).settings()
     path = experiment_path(settings.project_dir, name)
@@ -116,7 +115,7 @@ def _summary(ctx: typer.Context, name: str) -> tuple[ExperimentSummary, Any]:
     from numerpilot.agent.ledger import Ledger
     from numerpilot.agent.ledger_research import ResearchLedger
     from numerpilot.clock import SystemClock
-    from numerpilot.research.results import experiment_summary
+    from numerpilot.research import experiment_summary
 
     settings = state(ctx).settings()
     with Ledger.open(settings, SystemClock()) as ledger:
@@ -130,7 +129,7 @@ def _summary(ctx: typer.Context, name: str) -> tuple[ExperimentSummary, Any]:
 
 
 def _write_report(summary: ExperimentSummary, settings: Any) -> Any:
-    from numerpilot.research.report import write_experiment_report
+    from numerpilot.research import write_experiment_report
 
     facts = [
         ("experiment", summary.record.name),
@@ -157,8 +156,7 @@ def run(
     from numerpilot.agent.ledger import Ledger
     from numerpilot.agent.ledger_research import ResearchLedger
     from numerpilot.clock import SystemClock
-    from numerpilot.research.plan import plan_experiment
-    from numerpilot.research.runner import run_experiment, scheduler_address
+    from numerpilot.research import plan_experiment, run_experiment, scheduler_address
 
     settings = state(ctx).settings()
     # Planned before the ledger is opened: a bad file or plan leaves nothing behind.
@@ -176,7 +174,7 @@ def run(
     summary, settings = _summary(ctx, name)
     path = _write_report(summary, settings)
     if json:
-        from numerpilot.research.results import summary_json
+        from numerpilot.research import summary_json
 
         print_json(
             {
@@ -289,7 +287,7 @@ def status(
 
 def show(ctx: typer.Context, name: NameArg, json: JsonOption = False) -> None:
     """Finalists with CV beside holdout, the configured model, and the HTML report."""
-    from numerpilot.research.results import summary_json
+    from numerpilot.research import summary_json
 
     summary, settings = _summary(ctx, name)
     path = _write_report(summary, settings)

@@ -24,10 +24,10 @@ from numerpilot.models.cv import embargo_eras, walk_forward
 from numerpilot.models.rows import TrainingFile
 from numerpilot.pipeline.train import file_sha256
 from numerpilot.pipeline.train_plan import FEATURES_FILE, TRAIN_FILE, VALIDATION_FILE, data_version
-from numerpilot.research.cluster import local_size
-from numerpilot.research.evaluate import DataPaths, search_index
-from numerpilot.research.space import TrialConfig, grid_size, plan_shapes
-from numerpilot.research.spec import Experiment, experiment_path, load_experiment
+from numerpilot.research._cluster import local_size
+from numerpilot.research._evaluate import DataPaths, search_index
+from numerpilot.research._space import TrialConfig, grid_size, plan_shapes
+from numerpilot.research._spec import Experiment, experiment_path, load_experiment
 
 BENCHMARK_FILES = ("train_benchmark_models.parquet", "validation_benchmark_models.parquet")
 META_FILE = "meta_model.parquet"

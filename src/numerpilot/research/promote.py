@@ -22,7 +22,7 @@ from numerpilot.models.ensemble import ENSEMBLE
 from numerpilot.models.store import VALIDATION_PREDICTIONS, read_manifest
 from numerpilot.pipeline.train import TrainProgress, TrainReport, train_model
 from numerpilot.pipeline.train_plan import VALIDATION_FILE
-from numerpilot.research.space import TrialConfig
+from numerpilot.research._space import TrialConfig
 from numerpilot.scoring.metrics import numerai_corr
 
 

@@ -6,9 +6,9 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from numerpilot.research.evaluate import FULL, HOLDOUT, SCOUT, TrialScores
+from numerpilot.research._evaluate import FULL, HOLDOUT, SCOUT, TrialScores
+from numerpilot.research._space import TrialConfig
 from numerpilot.research.runner import BASELINE, rank
-from numerpilot.research.space import TrialConfig
 from numerpilot.research.store import ExperimentRecord, TrialRecord, TrialStore
 
 

@@ -32,9 +32,9 @@ from numerpilot.models.fit import (
     predict_eras,
 )
 from numerpilot.models.rows import EraIndex, TrainingFile
-from numerpilot.research.inputs import WithBenchmark
-from numerpilot.research.space import TrialConfig
-from numerpilot.research.spec import EvaluationSettings
+from numerpilot.research._inputs import WithBenchmark
+from numerpilot.research._space import TrialConfig
+from numerpilot.research._spec import EvaluationSettings
 from numerpilot.scoring.metrics import correlation_contribution
 from numerpilot.scoring.summary import max_drawdown, summarize
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from numerpilot.config import LightGBMParams, TrainSettings
 from numerpilot.errors import ConfigError
-from numerpilot.research.spec import INT_PARAMS, PRESETS, Experiment, Range, SpaceSettings
+from numerpilot.research._spec import INT_PARAMS, PRESETS, Experiment, Range, SpaceSettings
 
 log = logging.getLogger(__name__)
 
