@@ -21,7 +21,7 @@ from pathlib import Path
 EXPERIMENT = """
 [search]
 method = "grid"
-trials = 8
+trials = {trials}
 finalists = 2
 
 [evaluation]
@@ -67,7 +67,9 @@ def oracle_corr(version_dir: Path, eras: list[str]) -> float:
     return float(np.nanmean(numerai_corr(values, rows.targets[:, 0], rows.eras)))
 
 
-def one_world(data_dir: Path, trees: int, workers: int) -> dict[str, object]:
+def one_world(
+    data_dir: Path, project: Path, trees: int, workers: int, trials: int
+) -> dict[str, object]:
     from datetime import UTC, datetime
 
     from numerpilot.agent.ledger import Ledger
@@ -78,10 +80,13 @@ def one_world(data_dir: Path, trees: int, workers: int) -> dict[str, object]:
     from numerpilot.research.results import experiment_summary
     from numerpilot.research.runner import run_experiment
 
-    project = Path(tempfile.mkdtemp(prefix="research-quality-"))
-    (project / "data").symlink_to(data_dir.resolve())
-    (project / "experiments").mkdir()
-    (project / "experiments" / "q.toml").write_text(EXPERIMENT.format(trees=trees, workers=workers))
+    # The same project again resumes an interrupted run (finished trials are kept).
+    (project / "experiments").mkdir(parents=True, exist_ok=True)
+    if not (project / "data").exists():
+        (project / "data").symlink_to(data_dir.resolve())
+    (project / "experiments" / "q.toml").write_text(
+        EXPERIMENT.format(trees=trees, workers=workers, trials=trials)
+    )
     settings = load_settings(project)  # no numerpilot.toml: the defaults are the baseline
     started = time.perf_counter()
     plan = plan_experiment(settings, "q")
@@ -123,9 +128,21 @@ def main() -> None:
     parser.add_argument("data_dirs", type=Path, nargs="+")
     parser.add_argument("--trees", type=int, default=1000, help="Trees per target (lr 0.02).")
     parser.add_argument("--workers", type=int, default=2, help="Dask workers of the run.")
+    parser.add_argument("--trials", type=int, default=8, help="Scout trials (of the grid's 8).")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        action="append",
+        help="Project folder per world (again: resume it); default: a new temporary one.",
+    )
     args = parser.parse_args()
-    for d in args.data_dirs:  # one document per world, as each finishes
-        print(json.dumps(one_world(d, args.trees, args.workers), indent=1), flush=True)
+    projects = args.project or [
+        Path(tempfile.mkdtemp(prefix="research-quality-")) for _ in args.data_dirs
+    ]
+    for d, p in zip(args.data_dirs, projects, strict=True):  # one document per world
+        print(
+            json.dumps(one_world(d, p, args.trees, args.workers, args.trials), indent=1), flush=True
+        )
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from numerpilot.models.fit import (
 )
 from numerpilot.models.rows import EraIndex, TrainingFile
 from numerpilot.research._inputs import WithBenchmark
+from numerpilot.research._rows import held_if_it_fits
 from numerpilot.research._space import TrialConfig
 from numerpilot.research._spec import EvaluationSettings
 from numerpilot.scoring.metrics import correlation_contribution
@@ -239,6 +240,7 @@ def run_trial(task: TrialTask) -> TrialOutcome:
     )
     train = _file(task, task.paths.train, task.paths.train_benchmark)
     index = search_index(train, task.era_step, task.last_search_era)
+    train = held_if_it_fits(train, index)
     if task.phase in (HOLDOUT, BASELINE):
         parts = fit_ensemble(recipe, train, index, index.labels)
         valid = _file(task, task.paths.validation, task.paths.validation_benchmark)

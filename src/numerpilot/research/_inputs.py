@@ -72,6 +72,7 @@ class WithBenchmark(TrainingFile):
                 path=str(benchmark),
             )
         self.own = features
+        self.source_key = (str(benchmark), column)  # what else shapes these rows
         frame = load_predictions(benchmark)
         names = [str(c) for c in frame.columns if c not in ("era", "data_type")]
         self.values = frame[benchmark_column(benchmark, names, column)]
