@@ -106,7 +106,11 @@ def test_an_experiment_runs_on_two_workers_and_its_winner_is_promoted(
     assert check_document(listed) == "experiment_status"
     [status] = listed["experiments"]
     code, stdout, _ = run(["-C", str(project), "experiment", "show", "fast", "--json"], capsys)
-    assert code == 0 and check_document(json.loads(stdout)) == "experiment_show"
+    assert code == 0 and check_document(shown := json.loads(stdout)) == "experiment_show"
+    # The project's tournament does not answer: the file's multipliers, and why, are recorded.
+    paid = shown["payout_multipliers"]
+    assert (paid["corr"], paid["mmc"]) == (0.5, 2.0)
+    assert paid["source"].startswith("experiment file (the tournament did not say")
     assert status["status"] == "promoted" and status["trials_done"] == 7
     code, stdout, _ = run(["-C", str(project), "experiment", "show", "fast"], capsys)
     assert code == 0 and "holdout corr" in stdout

@@ -136,6 +136,7 @@ def _write_report(summary: ExperimentSummary, settings: Any) -> Any:
         ("status", summary.record.status),
         ("scouts", f"{len(summary.scouts)} ({summary.failed} failed)"),
         ("trial time", f"{summary.wall_seconds:.0f} s"),
+        ("payout multipliers", _multipliers(summary)),
     ]
     return write_experiment_report(summary, facts, settings.reports_path)
 
@@ -196,6 +197,13 @@ def run(
     out.print(f"report: {path}", highlight=False)
 
 
+def _multipliers(summary: ExperimentSummary) -> str:
+    m = summary.multipliers
+    if m is None or not m.multipliers_source:
+        return "-"
+    return f"{m.corr_multiplier:g} CORR + {m.mmc_multiplier:g} MMC, from {m.multipliers_source}"
+
+
 def _render(summary: ExperimentSummary) -> None:
     from rich.table import Table
 
@@ -232,6 +240,7 @@ def _render(summary: ExperimentSummary) -> None:
             "-",
         )
     out.print(table)
+    out.print(f"payout: {_multipliers(summary)}", highlight=False)
 
 
 def status(

@@ -78,6 +78,7 @@ class TrialTask:
     benchmark: str | None
     num_threads: int
     memory_budget: int
+    multipliers_source: str = ""  # where evaluation's multipliers came from
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,10 @@ class TrialScores:
     mmc_mean: float
     payout_mean: float
     eras: int
+    # The multipliers payout_mean was computed with, and where they came from.
+    corr_multiplier: float = math.nan
+    mmc_multiplier: float = math.nan
+    multipliers_source: str = ""
 
     def objective(self, name: str) -> float:
         return {
@@ -138,6 +143,7 @@ def era_scores(
     evaluation: EvaluationSettings,
     benchmark: FloatArrayOpt,
     meta: FloatArrayOpt,
+    multipliers_source: str = "",
 ) -> tuple[TrialScores, dict[str, dict[str, float]]]:
     """Per-era CORR, BMC, MMC and payout of the ensemble, and their summary."""
     labels = np.unique(predicted.eras).tolist()
@@ -184,6 +190,9 @@ def era_scores(
         mmc_mean=mean(mmc),
         payout_mean=mean(payout),
         eras=s.eras,
+        corr_multiplier=evaluation.corr_multiplier,
+        mmc_multiplier=evaluation.mmc_multiplier,
+        multipliers_source=multipliers_source,
     )
     per_era = {
         era: {"corr": float(c), "bmc": float(b), "mmc": float(m), "payout": float(p)}
@@ -251,7 +260,9 @@ def run_trial(task: TrialTask) -> TrialOutcome:
         bench_path, meta_path = task.paths.train_benchmark, None
     benchmark = _aligned(bench_path, task.benchmark, predicted.ids)
     meta = _aligned(meta_path, META_COLUMN, predicted.ids)
-    scores, per_era = era_scores(predicted, task.evaluation, benchmark, meta)
+    scores, per_era = era_scores(
+        predicted, task.evaluation, benchmark, meta, task.multipliers_source
+    )
     return TrialOutcome(
         scores=scores,
         per_era=per_era,

@@ -106,11 +106,17 @@ class EvaluationSettings(_Strict):
         "CORR + mmc_multiplier * MMC), BMC standing in where the meta model does not cover "
         "the eras), 'corr', 'corr_sharpe', 'bmc' or 'mmc'.",
     )
+    multipliers: Literal["tournament", "file"] = Field(
+        "tournament",
+        description="Where the payout multipliers come from: 'tournament': the open round's, "
+        "asked of the project's tournament before the run (the two values below only if it "
+        "cannot be reached); 'file': the two values below.",
+    )
     corr_multiplier: float = Field(
-        0.5, ge=0, description="The tournament's CORR payout multiplier (per round on the API)."
+        0.5, ge=0, description="CORR payout multiplier (multipliers = 'file', or no tournament)."
     )
     mmc_multiplier: float = Field(
-        2.0, ge=0, description="The tournament's MMC payout multiplier (per round on the API)."
+        2.0, ge=0, description="MMC payout multiplier (multipliers = 'file', or no tournament)."
     )
     cv_folds: int = Field(3, ge=2, description="Walk-forward folds over the train eras.")
     embargo_eras: int | None = Field(
@@ -298,7 +304,9 @@ finalists = 2
 [evaluation]
 # What ranks trials: "payout" (what Numerai pays), "corr", "corr_sharpe", "bmc" or "mmc".
 objective = "payout"
-# The tournament's payout multipliers (they change: check the current round's).
+# The payout multipliers: "tournament" asks the open round's before the run (the two values
+# below are used only if the tournament cannot be reached); "file" uses the two values below.
+multipliers = "tournament"
 corr_multiplier = 0.5
 mmc_multiplier = 2.0
 # Walk-forward CV over the train eras, with an embargo of at least the targets' horizon.

@@ -26,6 +26,7 @@ from numerpilot.pipeline.train import file_sha256
 from numerpilot.pipeline.train_plan import FEATURES_FILE, TRAIN_FILE, VALIDATION_FILE, data_version
 from numerpilot.research._cluster import local_size
 from numerpilot.research._evaluate import DataPaths, search_index
+from numerpilot.research._payout import Multipliers, payout_multipliers
 from numerpilot.research._space import TrialConfig, grid_size, plan_shapes
 from numerpilot.research._spec import Experiment, experiment_path, load_experiment
 
@@ -49,6 +50,7 @@ class ExperimentPlan:
     workers: int
     budget_per_worker: int
     trials: int  # scout trials the budget allows
+    multipliers: Multipliers  # the payout's, already in experiment.evaluation
 
     def features_of(self, config: TrialConfig) -> list[str]:
         return self.features[(config.feature_set, config.feature_groups)]
@@ -78,6 +80,13 @@ def plan_experiment(
 ) -> ExperimentPlan:
     path = experiment_path(settings.project_dir, name)
     experiment = load_experiment(path)
+    # Resolved once, before anything runs: every trial of the run pays by the same rule, and
+    # other multipliers (the tournament changed them) make another run, as another file would.
+    multipliers = payout_multipliers(settings, experiment.evaluation)
+    resolved = experiment.evaluation.model_copy(
+        update={"corr_multiplier": multipliers.corr, "mmc_multiplier": multipliers.mmc}
+    )
+    experiment = experiment.model_copy(update={"evaluation": resolved})
     space, ev = experiment.space, experiment.evaluation
     version = data_version(settings)
     version_dir = settings.data_dir / version
@@ -176,6 +185,7 @@ def plan_experiment(
         workers=n_workers,
         budget_per_worker=per_worker,
         trials=trials,
+        multipliers=multipliers,
     )
 
 

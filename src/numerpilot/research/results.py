@@ -43,6 +43,12 @@ class ExperimentSummary:
     def winner(self) -> Finalist | None:
         return self.finalists[0] if self.finalists else None
 
+    @property
+    def multipliers(self) -> TrialScores | None:
+        """Scores that say which payout multipliers the run used, and from where."""
+        scored = [t.scores for t in self.scouts if t.scores is not None]
+        return scored[0] if scored else None
+
 
 def experiment_summary(store: TrialStore, record: ExperimentRecord) -> ExperimentSummary:
     trials = store.trials(record.name)
@@ -122,6 +128,9 @@ def summary_json(summary: ExperimentSummary) -> dict[str, Any]:
         "finalists": [finalist(f) for f in summary.finalists],
         "baseline": None if summary.baseline is None else finalist(summary.baseline),
         "winner": None if summary.winner is None else summary.winner.config_hash,
+        "payout_multipliers": None
+        if (m := summary.multipliers) is None
+        else {"corr": m.corr_multiplier, "mmc": m.mmc_multiplier, "source": m.multipliers_source},
         "failed": summary.failed,
         "trial_seconds": summary.wall_seconds,
         "peak_memory_bytes": summary.peak_memory_bytes,

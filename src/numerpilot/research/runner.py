@@ -169,6 +169,7 @@ class _Run:
             benchmark=self.plan.experiment.evaluation.benchmark,
             num_threads=self.info.lightgbm_threads,
             memory_budget=self.plan.budget_per_worker,
+            multipliers_source=self.plan.multipliers.source,
         )
 
     def over_time(self) -> bool:
