@@ -106,7 +106,8 @@ def test_an_experiment_runs_on_two_workers_and_its_winner_is_promoted(
     assert check_document(listed) == "experiment_status"
     [status] = listed["experiments"]
     code, stdout, _ = run(["-C", str(project), "experiment", "show", "fast", "--json"], capsys)
-    assert code == 0 and check_document(shown := json.loads(stdout)) == "experiment_show"
+    shown = json.loads(stdout)
+    assert code == 0 and check_document(shown) == "experiment_show"
     # The project's tournament does not answer: the file's multipliers, and why, are recorded.
     paid = shown["payout_multipliers"]
     assert (paid["corr"], paid["mmc"]) == (0.5, 2.0)

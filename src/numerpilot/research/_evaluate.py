@@ -15,7 +15,6 @@ import logging
 import math
 import resource
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -50,7 +49,7 @@ FloatArrayOpt = npt.NDArray[np.float64] | None
 
 @dataclass(frozen=True)
 class DataPaths:
-    """Where a worker reads the data: paths every worker can see (a shared filesystem)."""
+    """Where a worker reads the data: paths or fsspec URLs every worker can see."""
 
     train: str
     validation: str
@@ -124,9 +123,9 @@ def search_index(file: TrainingFile, era_step: int, last_era: int) -> EraIndex:
 
 def _aligned(path: str | None, column: str | None, ids: npt.NDArray[np.object_]) -> FloatArrayOpt:
     """``column`` of a predictions file in the order of ``ids`` (NaN where not covered)."""
-    if path is None or not Path(path).exists():
+    if path is None:
         return None
-    frame = load_predictions(Path(path))
+    frame = load_predictions(path)
     if column is None:
         names = [c for c in frame.columns if c not in ("era", "data_type")]
         if not names:
@@ -225,14 +224,14 @@ def peak_memory_bytes() -> int:
 def _file(task: TrialTask, path: str, benchmark: str | None) -> TrainingFile:
     targets = list(task.config.targets)
     if not task.config.benchmark_inputs:
-        return TrainingFile(Path(path), task.features, targets, task.memory_budget)
+        return TrainingFile(path, task.features, targets, task.memory_budget)
     if benchmark is None:
         raise DataError(
             f"no benchmark models file beside {path}: 'space.benchmark_inputs' needs it",
             path=path,
         )
     return WithBenchmark(
-        Path(path), task.features, targets, task.memory_budget, Path(benchmark), task.benchmark
+        path, task.features, targets, task.memory_budget, benchmark, task.benchmark
     )
 
 

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from numerpilot.data.dataset import Dataset
 from numerpilot.data.load import load_dataset
 from numerpilot.data.predictions import load_predictions
+from numerpilot.data.urls import is_url
 from numerpilot.errors import DataError
 from numerpilot.models.ensemble import rank_per_era
 from numerpilot.models.rows import TrainingFile
@@ -26,7 +27,7 @@ BENCHMARK_INPUT = "feature_benchmark_model"
 MISSING = 2
 
 
-def benchmark_column(path: Path, names: list[str], column: str | None) -> str:
+def benchmark_column(path: str, names: list[str], column: str | None) -> str:
     """``column``, or the benchmark file's first prediction column."""
     if column is None and names:
         return names[0]
@@ -57,15 +58,15 @@ class WithBenchmark(TrainingFile):
 
     def __init__(
         self,
-        path: Path,
+        path: Path | str,
         features: list[str],
         targets: list[str],
         budget: int,
-        benchmark: Path,
+        benchmark: Path | str,
         column: str | None,
     ):
         super().__init__(path, [*features, BENCHMARK_INPUT], targets, budget)
-        if not benchmark.is_file():
+        if not is_url(benchmark) and not Path(benchmark).is_file():
             raise DataError(
                 f"{benchmark} is missing: benchmark inputs need it (run 'numerpilot data "
                 "download')",
@@ -75,7 +76,7 @@ class WithBenchmark(TrainingFile):
         self.source_key = (str(benchmark), column)  # what else shapes these rows
         frame = load_predictions(benchmark)
         names = [str(c) for c in frame.columns if c not in ("era", "data_type")]
-        self.values = frame[benchmark_column(benchmark, names, column)]
+        self.values = frame[benchmark_column(str(benchmark), names, column)]
 
     def load(self, eras: npt.NDArray[np.str_]) -> Dataset:
         data = load_dataset(

@@ -157,6 +157,13 @@ class ResourceSettings(_Strict):
     scheduler: str | None = Field(
         None, description="tcp://HOST:PORT of an existing Dask cluster (default: [research])."
     )
+    data_url: str | None = Field(
+        None,
+        description="Where workers read the dataset: a folder or fsspec URL holding VERSION/ "
+        "like data.dir (e.g. 's3://bucket/numerai', 'file:///shared/numerai') that every "
+        "worker can see; it must hold the same files as data.dir, which plans the run "
+        "(unset: data.dir's paths).",
+    )
 
 
 class SpaceSettings(_Strict):

@@ -19,6 +19,7 @@ import numpy as np
 from numerpilot.config import Settings
 from numerpilot.data.features import read_feature_metadata, resolve_features
 from numerpilot.data.load import load_dataset, memory_budget
+from numerpilot.data.urls import is_url, url_size
 from numerpilot.errors import ConfigError
 from numerpilot.models.cv import embargo_eras, walk_forward
 from numerpilot.models.rows import TrainingFile
@@ -164,12 +165,16 @@ def plan_experiment(
         path=path,
         experiment=experiment,
         version=version,
-        paths=DataPaths(
-            train=str(train),
-            validation=str(validation),
-            train_benchmark=_optional(version_dir / BENCHMARK_FILES[0]),
-            validation_benchmark=_optional(version_dir / BENCHMARK_FILES[1]),
-            meta_model=_optional(version_dir / META_FILE),
+        paths=_worker_paths(
+            DataPaths(
+                train=str(train),
+                validation=str(validation),
+                train_benchmark=_optional(version_dir / BENCHMARK_FILES[0]),
+                validation_benchmark=_optional(version_dir / BENCHMARK_FILES[1]),
+                meta_model=_optional(version_dir / META_FILE),
+            ),
+            experiment.resources.data_url,
+            version,
         ),
         features=features,
         embargo=embargo,
@@ -186,6 +191,40 @@ def plan_experiment(
         budget_per_worker=per_worker,
         trials=trials,
         multipliers=multipliers,
+    )
+
+
+def _worker_paths(local: DataPaths, data_url: str | None, version: str) -> DataPaths:
+    """The paths workers read: ``local`` (data.dir), or the same files under ``data_url``,
+    each checked there now (present, same size) so a wrong URL fails before any trial."""
+    if data_url is None:
+        return local
+    setting = "resources.data_url"
+    base = f"{data_url.rstrip('/')}/{version}"
+
+    def remote(path: str | None) -> str | None:
+        if path is None:
+            return None
+        url, name = (f"{base}/{Path(path).name}", Path(path).name)
+        if not is_url(url):  # a plain folder: a path every worker can see
+            url = str(Path(url))
+            size = Path(url).stat().st_size if Path(url).is_file() else -1
+        else:
+            size = url_size(url, setting)
+        if size != Path(path).stat().st_size:
+            raise ConfigError(
+                f"setting '{setting}': {url} is "
+                f"{'missing' if size < 0 else f'{size:,} bytes'}, not the "
+                f"{Path(path).stat().st_size:,} bytes of {name} in data.dir"
+            )
+        return url
+
+    return DataPaths(
+        train=str(remote(local.train)),
+        validation=str(remote(local.validation)),
+        train_benchmark=remote(local.train_benchmark),
+        validation_benchmark=remote(local.validation_benchmark),
+        meta_model=remote(local.meta_model),
     )
 
 
