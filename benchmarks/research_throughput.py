@@ -8,6 +8,15 @@ workers x wall), Dask's overhead per trial, and then, from the measured per-tria
 bytes each trial moves and the scheduler's cost per task (measured with no-op tasks), the
 trials per hour a cluster of 1..64 workers would reach on paper.
 
+How each figure is taken: a trial's CPU is its worker process's (every thread: LightGBM's
+and Arrow's readers'); workers import numpy, LightGBM and numerpilot before the clock
+starts (a long-running cluster has); Dask's overhead is the time a worker waited between
+handing in one trial and starting the next (and from submission to its first), measured on
+the machine's monotonic clock, which every process shares; the tail (one worker done, the
+other on its last trial) is load imbalance and printed apart. The load average at the start
+and end of each half, and the share of a trial's wall time its thread sat runnable waiting
+for a core, say how busy the machine was: on a shared machine both halves slow down.
+
     python benchmarks/research_throughput.py --data-dir /tmp/small/data [--trials 16]
 
 ``--data-dir`` holds VERSION/ of a world from ``numerpilot data synth --scale small``.
@@ -64,15 +73,12 @@ def _cpu() -> float:
 
 
 def _waited() -> float:
-    """Seconds this process's threads sat runnable, waiting for a core (Linux schedstat):
-    what other processes on the machine took from the trial."""
-    total = 0
-    for stat in Path("/proc/self/task").glob("*/schedstat"):
-        try:
-            total += int(stat.read_text().split()[1])
-        except (OSError, IndexError, ValueError):
-            continue  # a thread that ended meanwhile
-    return total / 1e9
+    """Seconds the thread running the trial (LightGBM's only thread, on one core) sat
+    runnable but waiting for a core (Linux schedstat): what other processes took from it."""
+    try:
+        return int(Path("/proc/thread-self/schedstat").read_text().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return float("nan")  # not Linux
 
 
 def timed_trial(task: Any) -> dict[str, Any]:
@@ -176,10 +182,10 @@ def main() -> None:
         client.gather(client.map(noop, range(4)))  # workers up
         client.run(_warm)
         loads["dask_start"] = _load()
-        started = time.monotonic()
+        submitted = time.monotonic()
         futures = client.map(timed_trial, [task(i, 1) for i in range(len(configs))], pure=False)
         parallel = client.gather(futures)
-        dask_wall = time.monotonic() - started
+        dask_wall = time.monotonic() - submitted
         loads["dask_end"] = _load()
         # The scheduler's cost per task: no-op tasks, submitted and gathered.
         n = 2000
@@ -189,7 +195,7 @@ def main() -> None:
     workers = 2
     trial_walls = [r["wall"] for r in parallel]
     trial_cpu = sum(r["cpu"] for r in parallel)
-    gaps, tail = _gaps(parallel, started)
+    gaps, tail = _gaps(parallel, submitted)
     overhead = sum(gaps) / len(configs)
     mean_trial = sum(trial_walls) / len(trial_walls)
     same = all(
@@ -208,7 +214,7 @@ def main() -> None:
         "load_average_1m_5m_15m": loads,
         "cpu_efficiency": round(trial_cpu / (workers * dask_wall), 3),
         "trial_cpu_over_trial_wall": round(trial_cpu / sum(trial_walls), 3),
-        "trial_wait_for_a_core_share": round(
+        "trial_thread_waiting_for_a_core_share": round(
             sum(r["waited"] for r in parallel) / sum(trial_walls), 3
         ),
         "sequential_cpu_over_cores_x_wall": round(
