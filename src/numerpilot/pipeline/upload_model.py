@@ -24,8 +24,9 @@ import pandas as pd
 from numerpilot.config import Settings
 from numerpilot.credentials import Credentials
 from numerpilot.data.load import load_dataset
-from numerpilot.errors import CheckFailed, CredentialsError, DataError
+from numerpilot.errors import CheckFailed, ConfigError, CredentialsError, DataError
 from numerpilot.fsutil import sha256_file
+from numerpilot.models.benchmark_input import benchmark_input_of
 from numerpilot.models.store import StoredModel
 from numerpilot.pipeline.submission_checks import read_checked_csv, write_predictions_csv
 from numerpilot.pipeline.submit import refresh_live, stored_model, tournament_model
@@ -90,6 +91,12 @@ class UploadModelResult:
 
 
 def portable_model(stored: StoredModel) -> PortableModel:
+    column = benchmark_input_of(list(stored.features))
+    if column is not None:
+        raise ConfigError(
+            f"model {stored.name} uses the benchmark model {column} as an input, which "
+            'numerpilot\'s hosted pickle cannot take yet; submit it as CSV (mode = "csv")'
+        )
     return PortableModel(
         name=stored.name,
         features=list(stored.features),

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from numerpilot.clock import monotonic
 from numerpilot.data.predictions import load_predictions
 from numerpilot.errors import DataError
+from numerpilot.models.benchmark_input import BenchmarkFile
 from numerpilot.models.cv import walk_forward
 from numerpilot.models.fit import (
     EnsembleRecipe,
@@ -31,7 +32,6 @@ from numerpilot.models.fit import (
     predict_eras,
 )
 from numerpilot.models.rows import EraIndex, TrainingFile
-from numerpilot.research._inputs import WithBenchmark
 from numerpilot.research._rows import held_if_it_fits
 from numerpilot.research._space import TrialConfig
 from numerpilot.research._spec import EvaluationSettings
@@ -230,7 +230,7 @@ def _file(task: TrialTask, path: str, benchmark: str | None) -> TrainingFile:
             f"no benchmark models file beside {path}: 'space.benchmark_inputs' needs it",
             path=path,
         )
-    return WithBenchmark(
+    return BenchmarkFile(
         path, task.features, targets, task.memory_budget, benchmark, task.benchmark
     )
 

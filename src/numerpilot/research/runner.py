@@ -91,6 +91,7 @@ def baseline_config(t: TrainSettings) -> TrialConfig:
         aux_weight=weights[1] / weights[0] if len(weights) > 1 and weights[0] else 1.0,
         era_step=t.era_step,
         neutralize_proportion=t.neutralize_proportion,
+        benchmark_inputs=t.benchmark_input is not None,
         params={k: float(v) for k, v in params.items()},
     )
 
