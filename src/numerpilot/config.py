@@ -123,7 +123,7 @@ class TrainSettings(_Section):
         None,
         description="A benchmark model (a column of train_benchmark_models.parquet, e.g. "
         "'v53_lgbm_ender20') fed in as one more input; predictions then join the live "
-        "benchmark file. CSV-submitting models only: the hosted pickle cannot take it yet.",
+        "benchmark file (the hosted pickle takes the frame Numerai passes it).",
     )
     params: LightGBMParams = Field(default_factory=LightGBMParams)
 

@@ -1,10 +1,11 @@
-"""A winner fed a benchmark model is promotable end to end for CSV-submitting models: trained
-with the benchmark's predictions, it predicts live by joining the live benchmark file by id.
-A tournament model that submits by upload refuses it (one line naming the model), before
-anything is trained, and so does the hosted pickle's builder."""
+"""A winner fed a benchmark model is promotable end to end: trained with the benchmark's
+predictions, it predicts live by joining the live benchmark file by id (CSV-submitting
+models), and its hosted pickle, called as Numerai calls it with the live benchmark frame,
+predicts exactly the same."""
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,6 @@ import pytest
 
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
-from numerpilot.errors import ConfigError
 from numerpilot.models.benchmark_input import benchmark_feature
 from numerpilot.models.store import load_model
 from numerpilot.pipeline.predict import predict_live
@@ -22,6 +22,7 @@ from numerpilot.pipeline.upload_model import portable_model
 from numerpilot.research._space import grid
 from numerpilot.research._spec import SpaceSettings, load_experiment
 from numerpilot.research.promote import train_winner
+from numerpilot.runtime import portable_pickle_bytes
 from tests.research.conftest import FAST_EXPERIMENT, make_project
 
 BENCH = FAST_EXPERIMENT.replace("era_step = [4]", "era_step = [4]\nbenchmark_inputs = [true]")
@@ -71,24 +72,22 @@ def test_a_benchmark_input_winner_trains_and_predicts_live_from_the_live_file(
     with pytest.raises(Exception, match=f"{LIVE_BENCH}.*model {model.name} needs it"):
         predict_live(settings, model.name)
 
-    # The hosted pickle cannot take it: its builder says so, naming the model.
-    with pytest.raises(ConfigError, match=f"model {model.name} uses the benchmark model"):
-        portable_model(model)
+    # The hosted pickle, called as Numerai's runtime calls it, predicts the same values.
+    path.unlink()
+    path.symlink_to(demo_data_dir / "v5.3" / LIVE_BENCH)
+    portable = portable_model(model)
+    assert portable.benchmark_input == "v53_lgbm_ender20"
+    predict = pickle.loads(portable_pickle_bytes(portable))
+    features = pd.read_parquet(demo_data_dir / "v5.3" / "live.parquet")
+    hosted = predict(features, pd.read_parquet(demo_data_dir / "v5.3" / LIVE_BENCH))
+    np.testing.assert_allclose(
+        hosted["prediction"].to_numpy(),
+        first["prediction"].reindex(hosted.index).to_numpy(),
+        atol=1e-6,  # the CSV's printed digits
+    )
+    with pytest.raises(KeyError, match="lack the model's input v53_lgbm_ender20"):
+        predict(features, None)
 
 
 def _space(project: Path) -> SpaceSettings:
     return load_experiment(project / "experiments" / "bench.toml").space
-
-
-def test_an_upload_mode_model_refuses_a_benchmark_input_winner_before_training(
-    tmp_path: Path, demo_data_dir: Path
-) -> None:
-    models = '\n[[tournament.models]]\nname = "hosted"\nmode = "upload"\n'
-    project = _project(tmp_path, demo_data_dir, models)
-    settings = load_settings(project)
-    [config] = list(grid(_space(project)))[:1]
-    with pytest.raises(ConfigError) as caught:
-        train_winner(settings, "bench", config, clock=CLOCK)
-    text = str(caught.value)
-    assert "\n" not in text and "model hosted submits by upload" in text
-    assert not (project / "models").exists()

@@ -24,7 +24,7 @@ import pandas as pd
 from numerpilot.config import Settings
 from numerpilot.credentials import Credentials
 from numerpilot.data.load import load_dataset
-from numerpilot.errors import CheckFailed, ConfigError, CredentialsError, DataError
+from numerpilot.errors import CheckFailed, CredentialsError, DataError
 from numerpilot.fsutil import sha256_file
 from numerpilot.models.benchmark_input import benchmark_input_of
 from numerpilot.models.store import StoredModel
@@ -91,15 +91,13 @@ class UploadModelResult:
 
 
 def portable_model(stored: StoredModel) -> PortableModel:
+    # A benchmark input is the last feature; the pickle takes it from the second argument
+    # Numerai passes, live_benchmark_models.
     column = benchmark_input_of(list(stored.features))
-    if column is not None:
-        raise ConfigError(
-            f"model {stored.name} uses the benchmark model {column} as an input, which "
-            'numerpilot\'s hosted pickle cannot take yet; submit it as CSV (mode = "csv")'
-        )
     return PortableModel(
         name=stored.name,
-        features=list(stored.features),
+        features=list(stored.features[:-1] if column else stored.features),
+        benchmark_input=column,
         boosters=[(target, text) for target, _seed, text in stored.boosters],
         weights=dict(stored.weights),
         neutralize_proportion=stored.neutralize_proportion,

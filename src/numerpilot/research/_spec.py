@@ -192,8 +192,8 @@ class SpaceSettings(_Strict):
     )
     benchmark_inputs: list[bool] = Field(
         default_factory=lambda: [False],
-        description="Feed the benchmark model's predictions in as one more input (a winner "
-        "with it is promoted for csv-mode models; the hosted pickle cannot take it yet).",
+        description="Feed the benchmark model's predictions in as one more input (a promoted "
+        "winner with it joins the live benchmark file, in CSV and in the hosted pickle).",
     )
     params: dict[str, ParamChoice] = Field(
         default_factory=dict,
@@ -339,7 +339,7 @@ targets = [["target"]]
 aux_weight = [1.0]
 era_step = [4]
 neutralize_proportion = [0.0]
-# The benchmark model's predictions as one more input (promoted for csv-mode models only).
+# The benchmark model's predictions as one more input (the live benchmark file joins them).
 benchmark_inputs = [false]
 
 [space.params]

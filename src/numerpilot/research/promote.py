@@ -6,7 +6,7 @@ project's [train] (so it is stored, validated and loadable like any model); the 
 uses the stored model's own validation predictions on exactly the holdout eras the winner
 was scored on, so both are judged on eras neither was chosen on. A winner fed a benchmark
 model is trained with it (``train.benchmark_input``) and predicts live by joining the live
-benchmark file; it is refused while a tournament model submits by upload.
+benchmark file, and its hosted pickle takes the live benchmark frame Numerai passes.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from numerpilot.clock import Clock
 from numerpilot.config import Settings
 from numerpilot.data.load import load_dataset, memory_budget
 from numerpilot.data.predictions import load_predictions
-from numerpilot.errors import ConfigError
 from numerpilot.models.benchmark_input import TRAIN_BENCHMARK_FILE, benchmark_values
 from numerpilot.models.ensemble import ENSEMBLE
 from numerpilot.models.store import VALIDATION_PREDICTIONS, read_manifest
@@ -55,18 +54,9 @@ def train_winner(
 
 
 def _benchmark_input(settings: Settings, experiment: str, config: TrialConfig) -> str | None:
-    """The benchmark column the winner was fed (as its trials were), or None. Refused, before
-    anything is trained, when a tournament model submits by upload: the hosted pickle cannot
-    take a benchmark input yet (CSV-submitting models join the live benchmark file)."""
+    """The benchmark column the winner was fed (as its trials were), or None."""
     if not config.benchmark_inputs:
         return None
-    for entry in settings.tournament.models:
-        if entry.mode == "upload" and entry.model is None:  # it would submit the winner
-            raise ConfigError(
-                f"model {entry.name} submits by upload, and the hosted pickle cannot take the "
-                f"benchmark-model input experiment {experiment}'s winner uses; promote it "
-                'with csv-mode models only (tournament.models mode = "csv")'
-            )
     spec = load_experiment(experiment_path(settings.project_dir, experiment))
     version_dir = settings.data_dir / data_version(settings)
     values = benchmark_values(version_dir / TRAIN_BENCHMARK_FILE, spec.evaluation.benchmark)
