@@ -1,13 +1,19 @@
 """Does the search find a better model, honestly? The winner against the default model.
 
 For each synthetic world given (``numerpilot data synth --scale small --seed S``), runs one
-experiment on a 2-worker LocalCluster: scouts on every 4th era, the best two re-run on
-every 2nd era, then the final holdout (the latest validation eras with targets, never
+experiment on a 2-worker LocalCluster over the space the issue's hand-tuned run points to
+(all eras, depth 6, 64 leaves, min_child_samples 5000, bagging 0.8, colsample 0.1, lr 0.02
+with more trees): medium or all features x target alone or the three-target ensemble x with
+or without the benchmark model as an input. Scouts train on every 4th era; the best two
+re-run on all eras; then the final holdout (the latest validation eras with targets, never
 searched). The baseline is numerpilot's default configuration (Numerai's example model:
 medium features, three targets, every 4th era, 2000 trees), fitted on the same eras and
 scored on the same holdout eras. The ceiling is the generator's oracle on those eras.
 
-    python benchmarks/research_quality.py /tmp/small0/data /tmp/small1/data
+    python benchmarks/research_quality.py /tmp/small0/data /tmp/small1/data [--trials 8]
+
+``--trials N`` runs the grid's first N scouts (the rest of the grid is not searched);
+``--project DIR`` (once per world) keeps the run in DIR, so that running it again resumes.
 """
 
 from __future__ import annotations
