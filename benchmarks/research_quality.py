@@ -31,6 +31,8 @@ trials = {trials}
 finalists = 2
 
 [evaluation]
+# No tournament here: the file's multipliers (the default asks Numerai's API).
+multipliers = "file"
 objective = "corr"
 cv_folds = 3
 holdout_eras = 40

@@ -42,6 +42,8 @@ trials = {trials}
 finalists = 1
 
 [evaluation]
+# No tournament here: the file's multipliers (the default asks Numerai's API).
+multipliers = "file"
 cv_folds = 3
 holdout_eras = 24
 
