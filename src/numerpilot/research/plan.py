@@ -205,17 +205,17 @@ def _worker_paths(local: DataPaths, data_url: str | None, version: str) -> DataP
     def remote(path: str | None) -> str | None:
         if path is None:
             return None
-        url, name = (f"{base}/{Path(path).name}", Path(path).name)
-        if not is_url(url):  # a plain folder: a path every worker can see
-            url = str(Path(url))
-            size = Path(url).stat().st_size if Path(url).is_file() else -1
-        else:
+        name, want = Path(path).name, Path(path).stat().st_size
+        url = f"{base}/{name}"
+        if is_url(url):
             size = url_size(url, setting)
-        if size != Path(path).stat().st_size:
+        else:  # a plain folder: a path every worker can see
+            size = Path(url).stat().st_size if Path(url).is_file() else -1
+        if size != want:
+            found = "missing" if size < 0 else f"{size:,} bytes"
             raise ConfigError(
-                f"setting '{setting}': {url} is "
-                f"{'missing' if size < 0 else f'{size:,} bytes'}, not the "
-                f"{Path(path).stat().st_size:,} bytes of {name} in data.dir"
+                f"setting '{setting}': {url} is {found}, not the {want:,} bytes of {name} "
+                "in data.dir"
             )
         return url
 
