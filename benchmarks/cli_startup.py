@@ -7,6 +7,9 @@ tree, e.g. ``git archive main src | tar -x -C /tmp/before``, then ``--before /tm
 
 Each command runs N times in a fresh interpreter; CPU is the child's user+system time
 (unaffected by other load, unlike wall time), reported as the median with the min and max.
+``status --json`` runs twice: in an empty project (a fresh one: no ledger yet) and in one whose
+ledger holds the browser test's simulated month (``tests/report/month.py``: 23 rounds, two
+models), which is what it reads once the autopilot has run.
 Baselines from the same run: ``python -c pass`` and ``python -c "import numerapi"``. Then the
 MCP round trip with the SDK's stdio client: spawn ``numerpilot mcp``, initialize, list the tools,
 call ``status``.
@@ -26,6 +29,22 @@ from pathlib import Path
 
 import anyio
 from mcp import ClientSession, StdioServerParameters, stdio_client
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the simulated month lives with the tests that use it
+
+from tests.report.month import START, fill_month  # noqa: E402
+
+from numerpilot.agent.ledger import Ledger  # noqa: E402
+from numerpilot.clock import SteppedClock  # noqa: E402
+
+
+def month_project(folder: Path) -> Path:
+    """A project whose ledger holds a simulated month of two models."""
+    clock = SteppedClock(START)
+    with Ledger(folder / "numerpilot.db", clock) as ledger:
+        fill_month(ledger, clock)
+    return folder
 
 
 def _child_cpu() -> float:
@@ -78,15 +97,18 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="an older numerpilot source tree to compare")
     args = parser.parse_args()
     python = sys.executable
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as other:
         project = Path(folder)
+        month = month_project(Path(other))
         np = [python, "-m", "numerpilot", "-C", str(project)]
+        np_month = [python, "-m", "numerpilot", "-C", str(month)]
         commands = {
             "python -c pass": [python, "-c", "pass"],
             'python -c "import numerapi"': [python, "-c", "import numerapi"],
             "numerpilot --version": [python, "-m", "numerpilot", "--version"],
             "numerpilot --help": [python, "-m", "numerpilot", "--help"],
             "numerpilot status --json": [*np, "status", "--json"],
+            "  with a month's ledger": [*np_month, "status", "--json"],
             "numerpilot models --json": [*np, "models", "--json"],
         }
         print(f"{'command':32} {'CPU median (min-max)':>26} {'wall median (min-max)':>26}")
@@ -96,7 +118,7 @@ def main() -> None:
             baseline = baseline or statistics.median(cpu)
             ratio = statistics.median(cpu) / baseline
             print(f"{name:32} {_fmt(cpu):>26} {_fmt(wall):>26}  {ratio:5.0f}x pass")
-            if args.before is not None and "numerpilot" in name:
+            if args.before is not None and ("numerpilot" in name or "ledger" in name):
                 env = {**os.environ, "PYTHONPATH": str(args.before)}
                 cpu, wall = measure(command, args.runs, env)
                 ratio = statistics.median(cpu) / baseline

@@ -32,8 +32,7 @@ sys.path.insert(0, str(ROOT))  # the simulated month lives with the tests that u
 from tests.report.conftest import PROJECT_TOML  # noqa: E402
 from tests.report.month import START, fill_month  # noqa: E402
 
-from numerpilot.agent.dashboard import status  # noqa: E402
-from numerpilot.agent.ledger import Ledger  # noqa: E402
+from numerpilot.agent import Ledger, status  # noqa: E402
 from numerpilot.clock import SteppedClock  # noqa: E402
 from numerpilot.config import load_settings  # noqa: E402
 

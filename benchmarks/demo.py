@@ -44,7 +44,7 @@ def main() -> None:
     seconds, out = timed([str(NUMERPILOT), "--project", str(args.project), "demo", "--json"])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     result = json.loads(out)
-    from numerpilot.pipeline.demo import SPEED
+    from numerpilot.demo import SPEED
 
     idle = result["simulated_days"] * 86400 / SPEED
     print(f"demo wall time        {seconds:7.1f} s  (goal: under 300 s)")

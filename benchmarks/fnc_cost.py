@@ -17,9 +17,8 @@ import time
 
 import numpy as np
 
-from numerpilot.data.synth_random import single_threaded_blas
-from numerpilot.scoring.eras import Eras
-from numerpilot.scoring.scorecard import References, score_columns
+from numerpilot.data import single_threaded_blas
+from numerpilot.scoring import Eras, References, score_columns
 
 
 def sample(eras: int, rows: int, features: int) -> tuple[np.ndarray, ...]:

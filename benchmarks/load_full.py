@@ -32,7 +32,7 @@ def _cpu_seconds() -> float:
 def child(side: str, data_dir: Path, feature_set: str, targets: list[str], era_step: int) -> None:
     """One measured load; prints one JSON line."""
     from numerpilot.clock import monotonic
-    from numerpilot.data.load import load_dataset, read_feature_metadata, resolve_features
+    from numerpilot.data import load_dataset, read_feature_metadata, resolve_features
 
     features = resolve_features(read_feature_metadata(data_dir / "features.json"), feature_set)
     path = data_dir / "train.parquet"

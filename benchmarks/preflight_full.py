@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from numerpilot.clock import monotonic
-from numerpilot.data.synth import SyntheticWorld
+from numerpilot.data import SyntheticWorld
 from numerpilot.runtime import PortableModel, run_pickle, write_portable_pickle
 
 TARGETS = ("target", "target_cyrusd_20", "target_teager2b_20")

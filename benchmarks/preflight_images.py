@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from numerpilot.clock import monotonic
-from numerpilot.data.synth import SyntheticWorld
+from numerpilot.data import SyntheticWorld
 from numerpilot.runtime import (
     IMAGES,
     PortableModel,
@@ -36,8 +36,8 @@ from numerpilot.runtime import (
     run_pickle,
     write_portable_pickle,
 )
-from numerpilot.runtime.verdict import rate_pickle
-from numerpilot.runtime.watch import child_env
+from numerpilot.runtime._verdict import rate_pickle
+from numerpilot.runtime._watch import child_env
 from preflight_full import TARGETS, live_files, train_boosters
 
 ORDINARY = """

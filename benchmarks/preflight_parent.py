@@ -23,7 +23,7 @@ import json, os, resource, sys
 from pathlib import Path
 import numpy as np
 from numerpilot.runtime import run_pickle
-from numerpilot.runtime.watch import high_water_mark
+from numerpilot.runtime._watch import high_water_mark
 grown = int(float(sys.argv[1]) * 2**30)
 ballast = np.ones(grown, dtype=np.uint8)  # every page touched
 pickle, live, bench = map(Path, sys.argv[2:5])

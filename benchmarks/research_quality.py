@@ -63,9 +63,8 @@ colsample_bytree = [0.1]
 def oracle_corr(version_dir: Path, eras: list[str]) -> float:
     import numpy as np
 
-    from numerpilot.data.load import load_dataset
-    from numerpilot.data.predictions import load_predictions
-    from numerpilot.scoring.metrics import numerai_corr
+    from numerpilot.data import load_dataset, load_predictions
+    from numerpilot.scoring import numerai_corr
 
     rows = load_dataset(
         version_dir / "validation.parquet", features=[], targets=["target"], eras=set(eras)
@@ -80,8 +79,7 @@ def one_world(
 ) -> dict[str, object]:
     from datetime import UTC, datetime
 
-    from numerpilot.agent.ledger import Ledger
-    from numerpilot.agent.ledger_research import ResearchLedger
+    from numerpilot.agent import Ledger, ResearchLedger
     from numerpilot.clock import SteppedClock
     from numerpilot.config import load_settings
     from numerpilot.research.plan import plan_experiment

@@ -31,9 +31,7 @@ import numpy as np
 import pandas as pd
 from numerai_tools import scoring as nt
 
-from numerpilot.scoring.eras import Eras
-from numerpilot.scoring.exposure import max_feature_exposure
-from numerpilot.scoring.metrics import correlation_contribution, numerai_corr
+from numerpilot.scoring import Eras, correlation_contribution, max_feature_exposure, numerai_corr
 
 ROWS = 4_128_060
 ERAS = 660

@@ -24,9 +24,8 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from numerpilot.clock import SteppedClock, monotonic
-from numerpilot.data.synth import write_dataset
-from numerpilot.sim.store import Round, Score
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.data import write_dataset
+from numerpilot.sim import DEFAULT_START, Round, RunningSim, Score, run_sim
 
 
 def month(datasets: Path, state: Path, models: int, days: int) -> tuple[float, int, int]:

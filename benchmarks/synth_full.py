@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from _child import peak_rss
 from numerpilot.clock import monotonic
-from numerpilot.data.synth import SyntheticWorld, write_dataset
+from numerpilot.data import SyntheticWorld, write_dataset
 
 
 def _baseline(world: SyntheticWorld, out: Path, share: float) -> tuple[float, int]:

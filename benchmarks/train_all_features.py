@@ -33,7 +33,7 @@ GIB = 2**30
 def child_numerpilot(args: argparse.Namespace) -> None:
     from numerpilot.clock import SystemClock, monotonic
     from numerpilot.config import LightGBMParams, load_settings
-    from numerpilot.pipeline.train import train_model
+    from numerpilot.pipeline import train_model
 
     with tempfile.TemporaryDirectory() as tmp:
         project = Path(tmp)
@@ -74,7 +74,7 @@ def child_recipe(args: argparse.Namespace) -> None:
         import pandas as pd
         from lightgbm import LGBMRegressor
 
-        from numerpilot.data.features import read_feature_metadata
+        from numerpilot.data import read_feature_metadata
 
         features = read_feature_metadata(args.data_dir / "features.json").feature_sets["all"]
         step = "read_parquet"
@@ -122,8 +122,7 @@ def recipe_estimate(rows_all: int, rows_kept: int, features: int) -> int:
 
 def _rows(data_dir: Path, era_step: int) -> tuple[int, int, int]:
     """Rows in the file, rows of every ``era_step``th era, and the ``all`` feature count."""
-    from numerpilot.data.features import read_feature_metadata
-    from numerpilot.data.load import load_dataset
+    from numerpilot.data import load_dataset, read_feature_metadata
 
     meta = read_feature_metadata(data_dir / "features.json")
     path = data_dir / "train.parquet"

@@ -44,7 +44,7 @@ def _params(trees: int, threads: int) -> Any:
 
 
 def _features(data_dir: Path, feature_set: str) -> list[str]:
-    from numerpilot.data.features import read_feature_metadata, resolve_features
+    from numerpilot.data import read_feature_metadata, resolve_features
 
     return resolve_features(read_feature_metadata(data_dir / "features.json"), feature_set)
 
@@ -52,10 +52,8 @@ def _features(data_dir: Path, feature_set: str) -> list[str]:
 def train_numerpilot(
     args: argparse.Namespace, features: list[str], marks: dict[str, float]
 ) -> tuple[int, list[str]]:
-    from numerpilot.data.load import memory_budget
-    from numerpilot.models.params import booster_params
-    from numerpilot.models.rows import TrainingFile
-    from numerpilot.models.train import EnsembleTrainer
+    from numerpilot.data import memory_budget
+    from numerpilot.models import EnsembleTrainer, TrainingFile, booster_params
 
     params = _params(args.trees, args.threads)
     file = TrainingFile(args.data_dir / "train.parquet", features, TARGETS, memory_budget())
@@ -135,11 +133,9 @@ def child_score(args: argparse.Namespace) -> None:
     import numpy as np
     import pandas as pd
 
-    from numerpilot.data.load import load_dataset
-    from numerpilot.models.dataset import predict_rows
-    from numerpilot.models.ensemble import combine, era_codes
-    from numerpilot.scoring.metrics import numerai_corr
-    from numerpilot.scoring.summary import summarize
+    from numerpilot.data import load_dataset
+    from numerpilot.models import combine, era_codes, predict_rows
+    from numerpilot.scoring import numerai_corr, summarize
 
     features = _features(args.data_dir, args.feature_set)
     val = load_dataset(

@@ -34,7 +34,7 @@ LAYOUTS = {
 
 def _params(trees: int, threads: int) -> dict[str, Any]:
     from numerpilot.config import LightGBMParams
-    from numerpilot.models.params import booster_params
+    from numerpilot.models import booster_params
 
     p = LightGBMParams(n_estimators=trees, early_stopping_rounds=0, num_threads=threads)
     return booster_params(p, seed=0)
@@ -44,9 +44,8 @@ def child_bin(args: argparse.Namespace) -> None:
     """Bin the rows as ``numerpilot train`` does and save LightGBM's binary Dataset."""
     import numpy as np
 
-    from numerpilot.data.features import read_feature_metadata, resolve_features
-    from numerpilot.data.load import memory_budget
-    from numerpilot.models.rows import TrainingFile
+    from numerpilot.data import memory_budget, read_feature_metadata, resolve_features
+    from numerpilot.models import TrainingFile
 
     meta = read_feature_metadata(args.data_dir / "features.json")
     features = resolve_features(meta, "medium")

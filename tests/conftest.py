@@ -62,15 +62,14 @@ def runtime_cache_dir(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture
 def sim_server(tmp_path: Path, demo_data_dir: Path) -> Iterator[object]:
     """A real local tournament on 127.0.0.1 (ephemeral port) in a thread: a
-    ``numerpilot.sim.testing.RunningSim`` with ``url``, ``demo`` (public_id, secret_key,
+    ``numerpilot.sim.RunningSim`` with ``url``, ``demo`` (public_id, secret_key,
     models ``demo_csv``/``demo_upload``), ``server`` and ``step(timedelta)``, which moves its
     ``SteppedClock`` and lets the world catch up. It starts at ``testing.DEFAULT_START``, a
     Tuesday 12:15 UTC: round 1190 is open and its staking closes at 13:00.
     Point numerapi at it with ``numerapi.base_api.API_TOURNAMENT_URL = sim.url`` or numerpilot
     with ``--api-url sim.url``."""
     from numerpilot.clock import SteppedClock
-    from numerpilot.sim.config import DataConfig, SimConfig
-    from numerpilot.sim.testing import DEFAULT_START, run_sim
+    from numerpilot.sim import DEFAULT_START, DataConfig, SimConfig, run_sim
 
     config = SimConfig(data=DataConfig(live_rows=200))
     with run_sim(
@@ -89,7 +88,7 @@ def demo_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     writes it: Numerai's file set (120 train eras, 60 validation eras of which the last 4 are
     test, a live era; 80 features, 41 targets) and ``v5.3/oracle/``. Written once per session
     (~2 s) and shared: read it, never change it (copy it first)."""
-    from numerpilot.data.synth import write_dataset
+    from numerpilot.data import write_dataset
 
     out = tmp_path_factory.mktemp("demo-data")
     write_dataset(out, version="v5.3", scale="demo", seed=0)

@@ -6,7 +6,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from numerpilot.schemas.files import published
+from numerpilot.schemas import published
 
 
 def check_document(document: Any) -> str:

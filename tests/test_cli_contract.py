@@ -18,11 +18,15 @@ import pytest
 from numerpilot.cli._common import print_json
 from numerpilot.clock import AcceleratedClock
 from numerpilot.errors import ExitCode
-from numerpilot.schemas import SCHEMA_VERSION, json_document
-from numerpilot.schemas.documents import DOCUMENTS
-from numerpilot.schemas.files import SCHEMA_DIR, published, schema_text
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.schemas import (
+    DOCUMENTS,
+    SCHEMA_DIR,
+    SCHEMA_VERSION,
+    json_document,
+    published,
+    schema_text,
+)
+from numerpilot.sim import DEFAULT_START, DataConfig, RunningSim, SimConfig, run_sim
 from tests.cli_run import run
 from tests.contract import check_document
 from tests.pipeline.submit_world import shared_models

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from numerpilot import demo
 from numerpilot.cli.agent import DEMO_DAYS, DEMO_SPEED
 from numerpilot.cli.validate import (
     CORR_MULTIPLIER,
@@ -21,8 +22,7 @@ from numerpilot.cli.validate import (
 )
 from numerpilot.config import CONFIG_FILE, load_settings
 from numerpilot.errors import ConfigError, ExitCode
-from numerpilot.pipeline import demo as demo_pipeline
-from numerpilot.scoring.scorecard import PayoutParams
+from numerpilot.scoring import PayoutParams
 from tests.cli_run import run
 from tests.test_cli import free_port
 
@@ -122,7 +122,7 @@ def test_doctor_fails_on_a_model_the_account_lacks(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from numerpilot.sim.testing import RunningSim
+    from numerpilot.sim import RunningSim
 
     assert isinstance(sim_server, RunningSim)
     monkeypatch.setenv("NUMERAI_PUBLIC_ID", sim_server.demo.public_id)
@@ -139,7 +139,7 @@ def test_doctor_fails_on_a_model_the_account_lacks(
 
 def test_help_texts_constants_match_their_sources() -> None:
     # spelled out in the CLI so --help need not import the pipeline
-    assert (DEMO_DAYS, DEMO_SPEED) == (demo_pipeline.DEMO_DAYS, demo_pipeline.SPEED)
+    assert (DEMO_DAYS, DEMO_SPEED) == (demo.DEMO_DAYS, demo.SPEED)
     defaults = PayoutParams()
     assert (
         defaults.corr_multiplier,
@@ -152,23 +152,15 @@ def test_help_texts_constants_match_their_sources() -> None:
 
 
 HEAVY = {"pandas", "numpy", "lightgbm", "sklearn", "sqlalchemy", "rich", "mcp", "numerapi"}
+# What status must not load either: scipy (the scoring of eras, not their summaries), requests
+# (nothing to ask of Numerai), the dashboard server's Starlette, and SQLAlchemy (a current
+# ledger is read with sqlite3).
+STATUS_HEAVY = (HEAVY - {"numpy"}) | {"scipy", "requests", "sqlalchemy", "starlette"}
 
 
-@pytest.mark.parametrize(
-    ("args", "heavy"),
-    [
-        (["--version"], HEAVY | {"pydantic"}),
-        (["--help"], HEAVY | {"pydantic"}),
-        # typer itself converts option values with pydantic once a command runs
-        (["data", "--help"], HEAVY),
-        (["sim", "serve", "--help"], HEAVY),
-        # the ledger's SQLAlchemy, and numpy for the dashboard it renders (its charts); no more
-        (["-C", "{tmp}", "status", "--json"], HEAVY - {"sqlalchemy", "numpy"}),
-        (["-C", "{tmp}", "models", "--json"], HEAVY),
-    ],
-)
-def test_start_up_imports_nothing_heavy(args: list[str], heavy: set[str], tmp_path: Path) -> None:
-    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+def _loaded_by(args: list[str]) -> tuple[set[str], str]:
+    """The top-level modules a fresh interpreter has loaded after running the CLI, and what
+    the command printed."""
     code = (
         "import sys\n"
         "from numerpilot.cli import main\n"
@@ -181,13 +173,44 @@ def test_start_up_imports_nothing_heavy(args: list[str], heavy: set[str], tmp_pa
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
-    loaded = set(eval(done.stderr.strip().splitlines()[-1]))  # a printed list of names
+    assert done.stdout.strip()  # the command printed what it was asked for
+    return set(eval(done.stderr.strip().splitlines()[-1])), done.stdout  # a list of names
+
+
+@pytest.mark.parametrize(
+    ("args", "heavy"),
+    [
+        (["--version"], HEAVY | {"pydantic"}),
+        (["--help"], HEAVY | {"pydantic"}),
+        # typer itself converts option values with pydantic once a command runs
+        (["data", "--help"], HEAVY),
+        (["sim", "serve", "--help"], HEAVY),
+        # numpy for the dashboard it renders (its charts and their Sharpe); no more
+        (["-C", "{tmp}", "status", "--json"], STATUS_HEAVY),
+        (["-C", "{tmp}", "models", "--json"], HEAVY),
+    ],
+)
+def test_start_up_imports_nothing_heavy(args: list[str], heavy: set[str], tmp_path: Path) -> None:
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    loaded, _ = _loaded_by(args)
     assert not loaded & heavy, loaded & heavy
-    assert done.stdout.strip()  # the version or the help was printed
+
+
+def test_status_reads_a_ledger_without_sqlalchemy(tmp_path: Path) -> None:
+    from numerpilot.agent.ledger import Ledger
+    from numerpilot.clock import SteppedClock
+
+    opened = datetime(2026, 7, 7, 12, 0, tzinfo=UTC)
+    with Ledger(tmp_path / "numerpilot.db", SteppedClock(opened)) as ledger:
+        ledger.record_round(1190, opened, opened + timedelta(hours=1))
+    loaded, printed = _loaded_by(["-C", str(tmp_path), "status", "--json"])
+    assert [r["number"] for r in json.loads(printed)["rounds"]] == [1190]  # it was read
+    assert not loaded & STATUS_HEAVY, loaded & STATUS_HEAVY
 
 
 def test_init_file_is_what_config_writes(tmp_path: Path) -> None:
-    from numerpilot.config import ModelEntry, add_models_toml, starter_toml
+    from numerpilot.config import ModelEntry
+    from numerpilot.config_file import add_models_toml, starter_toml
 
     text = starter_toml([ModelEntry(name="a")])
     assert add_models_toml(text, [ModelEntry(name="a")]) == text  # already there
@@ -196,9 +219,9 @@ def test_init_file_is_what_config_writes(tmp_path: Path) -> None:
 
 
 def test_what_run_waits_for_is_said() -> None:
-    from numerpilot.agent.worker import PassReport
+    from numerpilot.agent import PassReport
     from numerpilot.cli.agent import _waiting
-    from numerpilot.tournament.rounds import RoundInfo
+    from numerpilot.tournament import RoundInfo
 
     at = datetime(2026, 12, 2, 14, 0, tzinfo=UTC)
     closed = RoundInfo(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from numerpilot.config import CONFIG_FILE, Settings, load_settings, starter_toml
+from numerpilot.config import CONFIG_FILE, Settings, load_settings
+from numerpilot.config_file import starter_toml
 from numerpilot.errors import ConfigError
 
 

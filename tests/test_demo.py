@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from numerpilot.config import CONFIG_FILE
+from numerpilot.demo import MARKER, prepare_folder
 from numerpilot.errors import ConfigError, ExitCode
-from numerpilot.pipeline.demo import MARKER, prepare_folder
 from tests.cli_run import run
 from tests.contract import check_document
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from numerpilot.agent._policy import StakeDecision
 from numerpilot.agent.dashboard import EMPTY_MESSAGE, collect_dashboard, status
 from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.policy import StakeDecision
 from numerpilot.cli import app
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
-from numerpilot.report.dashboard import render_dashboard
+from numerpilot.report import render_dashboard
 from tests.contract import check_document
 
 HOUR = timedelta(hours=1)

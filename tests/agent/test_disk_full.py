@@ -20,11 +20,9 @@ from numerpilot.clock import SystemClock
 from numerpilot.errors import ExitCode, StorageError
 from numerpilot.fsutil import write_text_atomic
 from tests.agent.test_exactly_once import on_server
-from tests.agent.test_manual_uploads import current_number, open_sim, predictions_file
+from tests.agent.test_manual_uploads import current_number, predictions_file
 from tests.agent.test_worker_cli import make_project
 from tests.cli_run import run
-
-__all__ = ["open_sim"]  # the fixture, shared
 
 
 def disk_full(path: object) -> OSError:
@@ -92,10 +90,10 @@ def test_a_full_ledger_is_a_storage_error_and_writes_nothing(tmp_path: Path) -> 
 
 
 def test_submit_with_no_space_for_its_predictions_uploads_nothing(
-    open_sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    live_sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    folder = make_project(tmp_path / "project", open_sim, monkeypatch)
-    csv = predictions_file(open_sim, tmp_path / "mine.csv")
+    folder = make_project(tmp_path / "project", live_sim, monkeypatch)
+    csv = predictions_file(live_sim, tmp_path / "mine.csv")
     full_under(monkeypatch, folder / "predictions")
     code, _, err = run(
         ["--project", str(folder), "submit", "demo_csv", "--predictions", str(csv)], capsys
@@ -103,18 +101,18 @@ def test_submit_with_no_space_for_its_predictions_uploads_nothing(
     assert code == ExitCode.STORAGE and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
     assert str(folder / "predictions") in " ".join(err.split()) and "bytes needed" in err
-    assert on_server(open_sim, "demo_csv", current_number(open_sim)) == []
+    assert on_server(live_sim, "demo_csv", current_number(live_sim)) == []
     if (folder / "numerpilot.db").exists():
         with Ledger(folder / "numerpilot.db", SystemClock()) as ledger:
             assert ledger.submissions() == []
 
 
 def test_an_accepted_upload_the_ledger_cannot_record_is_not_a_failure(
-    open_sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    live_sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    folder = make_project(tmp_path / "project", open_sim, monkeypatch)
-    csv = predictions_file(open_sim, tmp_path / "mine.csv")
-    number = current_number(open_sim)
+    folder = make_project(tmp_path / "project", live_sim, monkeypatch)
+    csv = predictions_file(live_sim, tmp_path / "mine.csv")
+    number = current_number(live_sim)
 
     def confirm_on_a_full_disk(self: Ledger, submission_id: int, server_id: str) -> None:
         with self._writing():
@@ -127,7 +125,7 @@ def test_an_accepted_upload_the_ledger_cannot_record_is_not_a_failure(
         code, _, err = run(
             ["--project", str(folder), "submit", "demo_csv", "--predictions", str(csv)], capsys
         )
-    (stored,) = on_server(open_sim, "demo_csv", number)
+    (stored,) = on_server(live_sim, "demo_csv", number)
     text = " ".join(err.split())
     assert code == ExitCode.STORAGE and "Traceback" not in err
     assert f"accepted demo_csv's round {number} submission {stored.id}" in text
@@ -141,13 +139,13 @@ def test_an_accepted_upload_the_ledger_cannot_record_is_not_a_failure(
         recorded = ledger.submission_for(number, "demo_csv")
     assert recorded is not None and recorded.status == "confirmed"
     assert recorded.server_id == stored.id
-    assert [s.id for s in on_server(open_sim, "demo_csv", number)] == [stored.id]
+    assert [s.id for s in on_server(live_sim, "demo_csv", number)] == [stored.id]
 
 
 def test_data_download_on_a_full_disk_is_one_line(
-    open_sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    live_sim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    folder = make_project(tmp_path / "project", open_sim, monkeypatch)
+    folder = make_project(tmp_path / "project", live_sim, monkeypatch)
     full_under(monkeypatch, folder / "data", suffix=".temp")
     code, _, err = run(
         ["--project", str(folder), "data", "download", "--files", "live.parquet"], capsys

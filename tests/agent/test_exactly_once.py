@@ -10,23 +10,34 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from numerpilot.agent._round_step import process_round
+from numerpilot.agent._step_context import Outcome, PredictionRequest, Prepared, StepContext
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.notify import LogFileSink, Notifier
-from numerpilot.agent.round_step import Outcome, Prepared, StepContext, process_round
 from numerpilot.agent.services import TournamentServices
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
 from numerpilot.errors import CredentialsError
 from numerpilot.fsutil import sha256_file
-from numerpilot.pipeline.submit import PreviousPredictions
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.faults import EndpointFaults, FaultConfig
-from numerpilot.sim.store import Model, Submission
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.rounds import RoundInfo
-from numerpilot.tournament.submissions import list_submissions, model_id, upload_predictions
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    EndpointFaults,
+    FaultConfig,
+    Model,
+    RunningSim,
+    SimConfig,
+    Submission,
+    run_sim,
+)
+from numerpilot.tournament import (
+    RoundInfo,
+    TournamentClient,
+    list_submissions,
+    model_id,
+    upload_predictions,
+)
 from tests.sim.helpers import live_ids, predictions
 
 TIMEOUT = 1.0  # the client's request timeout, seconds
@@ -94,14 +105,8 @@ def test_an_unanswered_create_is_looked_up_not_sent_again(
 class OneFile(TournamentServices):
     """The real services, but predictions are a valid file (no model to train here)."""
 
-    def prepare(
-        self,
-        entry: ModelEntry,
-        model_version: str | None,
-        rnd: RoundInfo,
-        previous: PreviousPredictions | None,
-    ) -> Prepared:
-        path = valid_csv(self.sim, rnd.number, self.settings.project_dir / "p.csv")
+    def prepare(self, request: PredictionRequest) -> Prepared:
+        path = valid_csv(self.sim, request.rnd.number, self.settings.project_dir / "p.csv")
         return Prepared(path, sha256_file(path), None)
 
     sim: RunningSim

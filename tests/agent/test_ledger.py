@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
+from numerpilot.agent._ledger_schema import SCHEMA_VERSION
+from numerpilot.agent._policy import StakeDecision
 from numerpilot.agent.ledger import MEMORY, Ledger
-from numerpilot.agent.ledger_schema import SCHEMA_VERSION
-from numerpilot.agent.policy import StakeDecision
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
 from numerpilot.errors import ConfigError, TransientTournamentError

@@ -5,7 +5,6 @@ judges rounds by the tournament's clock. The CLI in-process, against a local tou
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,26 +13,18 @@ import pytest
 from numerpilot.agent.ledger import Ledger
 from numerpilot.clock import AcceleratedClock, SystemClock
 from numerpilot.errors import ExitCode
-from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.sim.world import current_round
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    RunningSim,
+    SimConfig,
+    current_round,
+    run_sim,
+)
 from tests.agent.test_exactly_once import on_server
 from tests.agent.test_worker_cli import make_project
 from tests.cli_run import run
 from tests.sim.helpers import live_ids, predictions
-
-
-@pytest.fixture
-def open_sim(tmp_path: Path, demo_data_dir: Path) -> Iterator[RunningSim]:
-    """A tournament on real time where a round is always open (a new one every day)."""
-    calendar = CalendarConfig(
-        open_weekdays=(0, 1, 2, 3, 4, 5, 6), staking_hours=24.0, staking_hours_by_weekday={}
-    )
-    config = SimConfig(data=DataConfig(live_rows=200), calendar=calendar)
-    with run_sim(
-        tmp_path / "sim" / "sim.db", clock=SystemClock(), config=config, datasets_dir=demo_data_dir
-    ) as sim:
-        yield sim
 
 
 def current_number(sim: RunningSim) -> int:
@@ -50,20 +41,20 @@ def predictions_file(sim: RunningSim, path: Path) -> Path:
 
 
 def test_a_submission_by_hand_is_in_the_ledger_and_not_repeated_by_run(
-    open_sim: RunningSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    live_sim: RunningSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    folder = make_project(tmp_path / "project", open_sim, monkeypatch)
-    csv = predictions_file(open_sim, tmp_path / "mine.csv")
-    number = current_number(open_sim)
+    folder = make_project(tmp_path / "project", live_sim, monkeypatch)
+    csv = predictions_file(live_sim, tmp_path / "mine.csv")
+    number = current_number(live_sim)
     p = ["--project", str(folder)]
     code, out, err = run([*p, "submit", "demo_csv", "--predictions", str(csv), "--dry-run"], capsys)
     assert code == ExitCode.OK, err
     assert not (folder / "numerpilot.db").exists()  # a dry run records nothing
-    assert on_server(open_sim, "demo_csv", number) == []
+    assert on_server(live_sim, "demo_csv", number) == []
     code, out, err = run([*p, "submit", "demo_csv", "--predictions", str(csv), "--json"], capsys)
     assert code == ExitCode.OK, err
     sent = json.loads(out)
-    (stored,) = on_server(open_sim, "demo_csv", number)
+    (stored,) = on_server(live_sim, "demo_csv", number)
     assert sent["uploaded"] and sent["submission_id"] == stored.id
 
     with Ledger(folder / "numerpilot.db", SystemClock()) as ledger:
@@ -81,16 +72,16 @@ def test_a_submission_by_hand_is_in_the_ledger_and_not_repeated_by_run(
 
     code, out, err = run([*p, "run", "--once", "--json"], capsys)
     assert json.loads(out)["outcomes"] == {"demo_csv": "done"}, err
-    assert [s.id for s in on_server(open_sim, "demo_csv", number)] == [stored.id]
+    assert [s.id for s in on_server(live_sim, "demo_csv", number)] == [stored.id]
 
 
 def test_a_refused_key_is_exit_3_for_submit_run_and_doctor(
-    open_sim: RunningSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+    live_sim: RunningSim, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    folder = make_project(tmp_path / "project", open_sim, monkeypatch)
-    wrong = "NOT" + open_sim.demo.secret_key[3:]
+    folder = make_project(tmp_path / "project", live_sim, monkeypatch)
+    wrong = "NOT" + live_sim.demo.secret_key[3:]
     monkeypatch.setenv("NUMERAI_SECRET_KEY", wrong)
-    csv = predictions_file(open_sim, tmp_path / "mine.csv")
+    csv = predictions_file(live_sim, tmp_path / "mine.csv")
     p = ["--project", str(folder)]
 
     code, _, err = run([*p, "submit", "demo_csv", "--predictions", str(csv)], capsys)
@@ -106,7 +97,7 @@ def test_a_refused_key_is_exit_3_for_submit_run_and_doctor(
         assert ledger.events(kind="credentials_refused")
     notified = (folder / "notifications.log").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["kind"] for line in notified] == ["credentials_refused"]
-    assert on_server(open_sim, "demo_csv", current_number(open_sim)) == []
+    assert on_server(live_sim, "demo_csv", current_number(live_sim)) == []
 
     code, out, err = run([*p, "doctor"], capsys)
     assert code != ExitCode.OK

@@ -31,20 +31,28 @@ from sqlalchemy import select
 
 from numerpilot.agent.ledger import Ledger
 from numerpilot.clock import SteppedClock
-from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
-from numerpilot.sim.faults import Decision, EndpointFaults, FaultConfig, Faults
-from numerpilot.sim.scoring import CORR_NAME
-from numerpilot.sim.store import (
+from numerpilot.sim import (
+    CORR_NAME,
+    DEFAULT_START,
+    CalendarConfig,
+    DataConfig,
+    Decision,
+    EndpointFaults,
+    FaultConfig,
+    Faults,
     Model,
     Payout,
+    Rejection,
     Round,
+    RunningSim,
     Score,
+    SimConfig,
     StakeRequest,
     Submission,
     Upload,
+    parse_submission,
+    run_sim,
 )
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.sim.validation import Rejection, parse_submission
 from tests.agent.worker_sim import (
     SharedClock,
     build_worker,

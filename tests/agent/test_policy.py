@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerpilot.agent.policy import STEP, RoundScore, StakeDecision, StakeState, decide_stake
+from numerpilot.agent._policy import STEP, RoundScore, StakeDecision, StakeState, decide_stake
 from numerpilot.config import StakeSettings
 
 # No example database on disk and no deadline: the machine is shared and its speed varies.

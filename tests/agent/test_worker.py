@@ -10,14 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from numerpilot.agent._pacing import POLL
+from numerpilot.agent._step_context import Outcome
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.notify import LogFileSink, Notifier
-from numerpilot.agent.round_step import Outcome
-from numerpilot.agent.worker import POLL, State, Worker
+from numerpilot.agent.worker import State, Worker
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.errors import ConfigError, CredentialsError, ExitCode, SubmissionRejected
-from numerpilot.tournament.scores import RoundPerformance
+from numerpilot.tournament import RoundPerformance
 from tests.agent.conftest import START
 from tests.agent.worker_fakes import FakeWorld, transient
 

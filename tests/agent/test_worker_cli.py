@@ -9,24 +9,21 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numerapi
 import numerapi.base_api
 import pytest
 
+from numerpilot.agent._step_context import Prepared
 from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.round_step import Prepared
 from numerpilot.agent.services import TournamentServices
 from numerpilot.clock import AcceleratedClock, SystemClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
 from numerpilot.errors import ExitCode, SubmissionRejected
-from numerpilot.sim.config import CalendarConfig, DataConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.tournament import submissions
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.sim import DEFAULT_START, DataConfig, RunningSim, SimConfig, run_sim
+from numerpilot.tournament import TournamentClient, list_submissions
 from tests.cli_run import run
 from tests.contract import check_document
 
@@ -56,19 +53,6 @@ max_feature_exposure = 0.9
 [[tournament.models]]
 name = "demo_csv"
 """
-
-
-@pytest.fixture
-def live_sim(tmp_path: Path, demo_data_dir: Path) -> Iterator[RunningSim]:
-    """A tournament on real time where a round is always open (a new one every day)."""
-    calendar = CalendarConfig(
-        open_weekdays=(0, 1, 2, 3, 4, 5, 6), staking_hours=24.0, staking_hours_by_weekday={}
-    )
-    config = SimConfig(data=DataConfig(live_rows=200), calendar=calendar)
-    with run_sim(
-        tmp_path / "sim" / "sim.db", clock=SystemClock(), config=config, datasets_dir=demo_data_dir
-    ) as sim:
-        yield sim
 
 
 def make_project(folder: Path, sim: RunningSim, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -184,4 +168,4 @@ def test_a_checked_file_changed_before_its_upload_is_not_uploaded(
         assert rnd is not None
         with pytest.raises(SubmissionRejected, match="file_changed"):
             services.upload(ModelEntry(name="demo_csv"), prepared, rnd)
-        assert submissions.list_submissions(client, services.model_id("demo_csv")) == []
+        assert list_submissions(client, services.model_id("demo_csv")) == []

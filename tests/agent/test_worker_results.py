@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from numerpilot.agent._results import decide_stakes, record_performances, resolved_scores
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.notify import LogFileSink, Notifier
-from numerpilot.agent.results import decide_stakes, record_performances, resolved_scores
 from numerpilot.clock import SteppedClock
 from numerpilot.config import Settings
 from numerpilot.errors import TournamentError
-from numerpilot.tournament.scores import RoundPerformance
+from numerpilot.tournament import RoundPerformance
 from tests.agent.conftest import START
 from tests.agent.worker_fakes import FakeWorld
 

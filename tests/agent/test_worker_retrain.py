@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.notify import LogFileSink, Notifier
-from numerpilot.agent.retrain import (
+from numerpilot.agent._retrain import (
     adopt,
     model_fingerprint,
     retrain,
     retrain_due,
     should_promote,
 )
+from numerpilot.agent.ledger import Ledger
+from numerpilot.agent.notify import LogFileSink, Notifier
 from numerpilot.clock import SteppedClock
 from numerpilot.config import Settings
 from numerpilot.errors import DataError

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from numerpilot.agent._round_step import candidate_versions, process_round
+from numerpilot.agent._step_context import Outcome, StepContext
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.notify import LogFileSink, Notifier
-from numerpilot.agent.round_step import Outcome, StepContext, candidate_versions, process_round
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.errors import DataError, RoundClosed, SubmissionRejected, TournamentError

@@ -16,10 +16,16 @@ from numerpilot.agent.services import TournamentServices
 from numerpilot.clock import SteppedClock
 from numerpilot.config import ModelEntry, Settings
 from numerpilot.credentials import Credentials
-from numerpilot.sim.testing import RunningSim
-from numerpilot.tournament import schedule, scores, stakes
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.submissions import upload_predictions
+from numerpilot.sim import RunningSim
+from numerpilot.tournament import (
+    TournamentClient,
+    change_stake,
+    current_stake,
+    model_ids,
+    performances,
+    upcoming_round,
+    upload_predictions,
+)
 
 
 @pytest.fixture
@@ -47,7 +53,7 @@ def submit_random(client: TournamentClient, tmp_path: Path, model: str, seed: in
 
 def test_upcoming_round_is_the_next_open(sim_server: RunningSim, client: TournamentClient):
     current = client.current_round()
-    upcoming = schedule.upcoming_round(client)
+    upcoming = upcoming_round(client)
     assert current is not None and upcoming is not None
     assert upcoming.number == current.number + 1
     assert upcoming.open_time == current.open_time + timedelta(days=1)  # Tuesday -> Wednesday
@@ -56,22 +62,22 @@ def test_upcoming_round_is_the_next_open(sim_server: RunningSim, client: Tournam
 def test_scores_and_payouts_of_a_staked_model(
     sim_server: RunningSim, client: TournamentClient, tmp_path: Path
 ):
-    ids = scores.model_ids(client)
+    ids = model_ids(client)
     assert set(ids) == {"demo_csv", "demo_upload"}
-    assert stakes.current_stake(client, "demo_csv") == Decimal(0)
-    change = stakes.change_stake(client, ids["demo_csv"], "increase", Decimal("1.5"))
+    assert current_stake(client, "demo_csv") == Decimal(0)
+    change = change_stake(client, ids["demo_csv"], "increase", Decimal("1.5"))
     assert change.action == "increase" and change.amount == Decimal("1.5")
     assert change.due is not None and "increase 1.5 NMR requested" in change.describe()
     rnd = client.current_round()
     assert rnd is not None
     sim_server.step(change.due - sim_server.clock.now())  # the next round opens: applied
-    assert stakes.current_stake(client, "demo_csv") == Decimal("1.5")
+    assert current_stake(client, "demo_csv") == Decimal("1.5")
     submit_random(client, tmp_path, "demo_csv", 1)
     staked_round = client.current_round()
     assert staked_round is not None
-    assert scores.performances(client, ids["demo_csv"])[-1].day == 0
+    assert performances(client, ids["demo_csv"])[-1].day == 0
     sim_server.step(timedelta(days=40))
-    perfs = scores.performances(client, ids["demo_csv"])
+    perfs = performances(client, ids["demo_csv"])
     (p,) = [p for p in perfs if p.round_number == staked_round.number]
     assert p.resolved and p.day == 20 and p.at_risk == Decimal("1.5")
     assert p.corr is not None and p.mmc is not None and p.payout is not None

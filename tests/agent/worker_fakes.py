@@ -9,16 +9,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from numerpilot.agent._pickles import PickleUpload
+from numerpilot.agent._retrain import TrainedModel
+from numerpilot.agent._step_context import HostedRun, PredictionRequest, Prepared
 from numerpilot.agent.ledger import Submission
-from numerpilot.agent.pickles import PickleUpload
-from numerpilot.agent.retrain import TrainedModel
-from numerpilot.agent.round_step import HostedRun, Prepared
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry
 from numerpilot.errors import CredentialsError, TransientTournamentError
-from numerpilot.pipeline.submit import PreviousPredictions
-from numerpilot.tournament.rounds import RoundInfo
-from numerpilot.tournament.scores import RoundPerformance
+from numerpilot.pipeline import PreviousPredictions
+from numerpilot.tournament import RoundInfo, RoundPerformance
 
 OPEN_HOURS = 1
 
@@ -96,21 +95,16 @@ class FakeWorld:
         return round_at(nxt, self.first_round, self.first_open)
 
     # -- submissions --------------------------------------------------------------------------
-    def prepare(
-        self,
-        entry: ModelEntry,
-        model_version: str | None,
-        rnd: RoundInfo,
-        previous: PreviousPredictions | None,
-    ) -> Prepared:
-        self.calls.append(f"prepare {entry.name} {model_version}")
-        self.previous.append(previous)
-        if model_version in self.fail_prepare:
-            raise self.fail_prepare[model_version]
-        path = self.tmp / f"{entry.name}-{rnd.number}-{model_version}.csv"
-        path.write_text(f"id,prediction\n{entry.name},{rnd.number}\n", encoding="utf-8")
+    def prepare(self, request: PredictionRequest) -> Prepared:
+        name, version, number = request.entry.name, request.model_version, request.rnd.number
+        self.calls.append(f"prepare {name} {version}")
+        self.previous.append(request.previous)
+        if version in self.fail_prepare:
+            raise self.fail_prepare[version]
+        path = self.tmp / f"{name}-{number}-{version}.csv"
+        path.write_text(f"id,prediction\n{name},{number}\n", encoding="utf-8")
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
-        return Prepared(path, sha, model_version)
+        return Prepared(path, sha, version)
 
     def _record(self, model: str, number: int, sha: str, source: str) -> str:
         sid = f"sub-{len(self.listed) + 1}"

@@ -16,8 +16,8 @@ from numerpilot.agent.worker import Worker
 from numerpilot.clock import Clock
 from numerpilot.config import Settings, load_settings
 from numerpilot.credentials import Credentials
-from numerpilot.sim.testing import RunningSim
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.sim import RunningSim
+from numerpilot.tournament import TournamentClient
 
 PROJECT_TOML = """
 [data]

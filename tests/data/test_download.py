@@ -12,10 +12,9 @@ import pytest
 
 from numerpilot.clock import SteppedClock
 from numerpilot.data.download import choose_version, download_dataset
-from numerpilot.data.manifest import read_manifest, verify
+from numerpilot.data.manifest import read_dataset_manifest, verify
 from numerpilot.errors import ConfigError, DataError, TournamentError
-from numerpilot.tournament import files
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.tournament import TournamentClient, files
 from tests.tournament.fake_api import FakeTournament, serve
 
 START = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -155,7 +154,7 @@ def test_file_changed_upstream_with_the_same_size_is_fetched_again(
     summary = download_dataset(client, tmp_path, files=["live.parquet"])
     assert summary.files[0].status == "downloaded"
     assert (tmp_path / "v5.3/live.parquet").read_bytes() == b"live data of round 1102"
-    assert read_manifest(tmp_path / "v5.3").files["live.parquet"].etag == fake.etag(
+    assert read_dataset_manifest(tmp_path / "v5.3").files["live.parquet"].etag == fake.etag(
         "v5.3/live.parquet"
     )
 
@@ -165,7 +164,7 @@ def test_file_downloaded_by_other_means_is_adopted(client: TournamentClient, tmp
     (tmp_path / "v5.3/train.parquet").write_bytes(TRAIN)
     summary = download_dataset(client, tmp_path, files=["train.parquet"])
     assert summary.files[0].status == "skipped"
-    assert read_manifest(tmp_path / "v5.3").files["train.parquet"].sha256 == sha(TRAIN)
+    assert read_dataset_manifest(tmp_path / "v5.3").files["train.parquet"].sha256 == sha(TRAIN)
 
 
 def test_5xx_on_api_and_file_are_retried_without_real_sleep(

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from numerpilot.data import reader
+from numerpilot.data import _reader as reader
 from numerpilot.data.dataset import Dataset
 from numerpilot.data.load import (
     EraRange,
@@ -23,7 +23,7 @@ from numerpilot.data.load import (
     read_feature_metadata,
     resolve_features,
 )
-from numerpilot.data.manifest import Manifest, record_for, write_manifest
+from numerpilot.data.manifest import DatasetManifest, record_for, write_dataset_manifest
 from numerpilot.errors import ConfigError, DataError
 
 FEATURES = ["feature_a", "feature_b", "feature_c"]
@@ -308,7 +308,7 @@ def test_corrupt_column_data(tmp_path: Path):
 
 def test_file_changed_since_download_is_refused(tmp_path: Path):
     path = write(tmp_path / "train.parquet", table())
-    write_manifest(tmp_path, Manifest("v5.3", {"train.parquet": record_for(path)}))
+    write_dataset_manifest(tmp_path, DatasetManifest("v5.3", {"train.parquet": record_for(path)}))
     assert len(load_dataset(path, features=FEATURES)) == 10
     write(path, table(eras=["0001", "0002"]))
     with pytest.raises(DataError, match="changed since it was downloaded"):

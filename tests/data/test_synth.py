@@ -17,10 +17,11 @@ from typer.testing import CliRunner
 
 from numerpilot.cli import app
 from numerpilot.data import synth
+from numerpilot.data._synth_layout import SCALES, era_row_counts, feature_names
 from numerpilot.data.schema import VERSIONS, target_horizon, target_span_eras
-from numerpilot.data.synth import SyntheticWorld, numerai_corr, write_dataset
-from numerpilot.data.synth_layout import SCALES, era_row_counts, feature_names
+from numerpilot.data.synth import SyntheticWorld, write_dataset
 from numerpilot.errors import DataError
+from numerpilot.scoring import numerai_corr as per_era_corr
 from tests.contract import check_document
 
 DEMO = SCALES["demo"]
@@ -228,6 +229,12 @@ def test_side_files(
     assert list(meta.columns) == ["era", "numerai_meta_model"]
     scored = validation[validation.data_type == "validation"]
     assert meta.index.equals(scored.index)
+
+
+def numerai_corr(predictions: np.ndarray, target: np.ndarray) -> float:
+    """numerai_corr of one era, as the synthetic world scores its oracle."""
+    one_era = np.zeros(len(predictions), dtype=np.int64)
+    return float(per_era_corr(predictions, target, one_era)[0])
 
 
 def _mean_corr(pred: pd.Series, frame: pd.DataFrame) -> float:

@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 
 from numerpilot.config import LightGBMParams
-from numerpilot.data.synth import SyntheticWorld
+from numerpilot.data import SyntheticWorld
 from numerpilot.models.cv import embargo_eras, holdout_split
 from numerpilot.models.dataset import predict_rows
 from numerpilot.models.train import EnsembleTrainer
-from numerpilot.scoring.metrics import numerai_corr
+from numerpilot.scoring import numerai_corr
 
 TARGET = "target_ender_60"
 ROWS, ERAS, WINDOW = 1500, 150, 4

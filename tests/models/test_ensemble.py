@@ -12,10 +12,10 @@ from scipy.stats import rankdata
 from numerpilot.models.ensemble import (
     combine,
     era_codes,
-    neutralize_per_era,
     predict_frame,
     rank_per_era,
 )
+from numerpilot.scoring import neutralize_per_era
 from tests.models.toy import Toy
 
 

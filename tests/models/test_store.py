@@ -11,11 +11,13 @@ import pytest
 from numerpilot.errors import DataError
 from numerpilot.models.store import (
     BoosterInfo,
-    Manifest,
+    CVScores,
+    ModelManifest,
     PartialRun,
     Scores,
     list_models,
     load_model,
+    read_model_manifest,
     resolve_model,
     write_model,
 )
@@ -24,8 +26,8 @@ from numerpilot.models.train import BoosterResult
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def manifest(name: str, created: datetime = T0) -> Manifest:
-    return Manifest(
+def manifest(name: str, created: datetime = T0) -> ModelManifest:
+    return ModelManifest(
         name=name,
         created=created,
         numerpilot_version="0.1.0",
@@ -75,6 +77,29 @@ def test_write_and_load_round_trip(tmp_path: Path) -> None:
     saved = pd.read_parquet(path / "validation_predictions.parquet")
     pd.testing.assert_frame_equal(saved, predictions())
     assert [p.name for p in tmp_path.iterdir()] == ["m1"]  # no temporary left behind
+
+
+def test_cv_scores_are_typed_and_read_from_manifests_written_before(tmp_path: Path) -> None:
+    # Manifests written while cv was a plain dict hold these keys: they read back typed.
+    written = {
+        "folds": 3,
+        "embargo_eras": 4,
+        "corr_mean": 0.02,
+        "corr_std": 0.01,
+        "corr_sharpe": 2.0,
+        "per_era": {"0031": 0.01, "0032": 0.03},
+    }
+    path = write_model(tmp_path, manifest("m1"), {"target__seed0.txt": "tree text"}, predictions())
+    raw = json.loads((path / "manifest.json").read_text())
+    raw["cv"] = written
+    (path / "manifest.json").write_text(json.dumps(raw))
+    cv = read_model_manifest(path).cv
+    assert isinstance(cv, CVScores) and cv.folds == 3 and cv.per_era == written["per_era"]
+    assert cv.model_dump() == written
+    raw["cv"]["folds"] = "three"
+    (path / "manifest.json").write_text(json.dumps(raw))
+    with pytest.raises(DataError, match=r"field 'cv\.folds'"):
+        read_model_manifest(path)
 
 
 def test_a_model_without_scores_is_still_listed(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ from numerpilot.clock import SteppedClock
 from numerpilot.config import LightGBMParams, ModelEntry, Settings, load_settings
 from numerpilot.credentials import Credentials
 from numerpilot.pipeline.train import train_model
-from numerpilot.sim.testing import RunningSim
-from numerpilot.tournament.client import TournamentClient
+from numerpilot.sim import RunningSim
+from numerpilot.tournament import TournamentClient
 
 FAST = LightGBMParams(
     learning_rate=0.1,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from numerpilot import runtime
 from numerpilot.config import ModelEntry, load_settings
 from numerpilot.pipeline import doctor
-from numerpilot.runtime import interpreters
 
 
 def test_the_python_of_each_upload_models_image_is_checked(
@@ -27,13 +27,13 @@ def test_the_python_of_each_upload_models_image_is_checked(
         asked.append(python)
         return Path("/usr/bin/python3.11") if python == (3, 11) else None
 
-    monkeypatch.setattr(interpreters, "find_interpreter", only_311)
+    monkeypatch.setattr(runtime, "find_interpreter", only_311)
     check = doctor._runtime(settings)
     assert sorted(asked) == [(3, 11), (3, 12)]
     assert check.status == "warn"
     assert check.detail.startswith("model pickles cannot be built for numerai_predict_py_3_12: ")
     assert "install Python 3.12 with" in check.detail
 
-    monkeypatch.setattr(interpreters, "find_interpreter", lambda _p: Path("/x/python"))
+    monkeypatch.setattr(runtime, "find_interpreter", lambda _p: Path("/x/python"))
     check = doctor._runtime(settings)
     assert check.status == "ok" and "numerai_predict_py_3_12 (Python at /x/python)" in check.detail

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
+from numerpilot.clock import AcceleratedClock
 from numerpilot.pipeline.status import Cell, CumulativePoint, build_status
+from numerpilot.sim import DEFAULT_START, DataConfig, SimConfig, run_sim
 
 T0 = datetime(2026, 7, 7, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -141,3 +147,35 @@ def test_recent_rounds_are_limited_newest_first() -> None:
     assert len(report.stakes) == 1
     # Counts still cover every round, not just the ones shown.
     assert report.models[0].confirmed == 1
+
+
+def test_status_reads_a_local_tournaments_clock_without_numerapi(
+    tmp_path: Path, demo_data_dir: Path
+) -> None:
+    """Against a local tournament on its own clock, status judges rounds by that clock (one
+    ping through the transport) and loads neither numerapi nor the tournament client."""
+    config = SimConfig(data=DataConfig(live_rows=200))
+    clock = AcceleratedClock(DEFAULT_START, speed=1)
+    with run_sim(
+        tmp_path / "sim" / "sim.db", clock=clock, config=config, datasets_dir=demo_data_dir
+    ) as sim:
+        args = ["-C", str(tmp_path), "--api-url", sim.url, "status", "--json"]
+        code = (
+            "import sys\n"
+            "from numerpilot.cli import main\n"
+            "try:\n"
+            f"    main({args!r})\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "print(sorted(sys.modules), file=sys.stderr)\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        )
+    loaded = set(eval(done.stderr.strip().splitlines()[-1]))  # a printed list of names
+    assert "numerpilot.tournament.transport" in loaded  # it did ask the tournament
+    assert not {m for m in loaded if m.split(".")[0] == "numerapi"}
+    assert "numerpilot.tournament.client" not in loaded
+    judged_at = datetime.fromisoformat(json.loads(done.stdout)["generated_at"])
+    # The simulated clock started at DEFAULT_START, months before this machine's date.
+    assert DEFAULT_START <= judged_at < DEFAULT_START + timedelta(minutes=10)

@@ -16,7 +16,7 @@ import pytest
 from numerpilot.clock import SteppedClock
 from numerpilot.config import Settings, SubmitSettings
 from numerpilot.errors import RoundClosed, SubmissionRejected
-from numerpilot.pipeline.submission_checks import read_checked_csv, sanity_checks
+from numerpilot.pipeline._submission_checks import read_checked_csv, sanity_checks
 from numerpilot.pipeline.submit import (
     PreviousPredictions,
     SubmitResult,
@@ -24,10 +24,16 @@ from numerpilot.pipeline.submit import (
     prepare_submission,
     upload_submission,
 )
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.faults import EndpointFaults, FaultConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.tournament.submissions import list_submissions, model_id
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    EndpointFaults,
+    FaultConfig,
+    RunningSim,
+    SimConfig,
+    run_sim,
+)
+from numerpilot.tournament import list_submissions, model_id
 from tests.pipeline.submit_world import project_settings, shared_models, sim_client
 
 IDS = pd.Index([f"n{i:015x}" for i in range(6)], name="id")
@@ -189,8 +195,8 @@ def test_submit_uploads_and_confirms_then_compares_with_it_next_time(
         again = submit(settings, client=client, clock=local.clock, previous=previous)
     assert first.receipt is not None and first.receipt.attempts == 1
     assert first.receipt.round_number == 1190
-    assert [s["id"] for s in listed] == [first.receipt.submission_id]
-    assert listed[0]["round"]["number"] == 1190
+    assert [s.submission_id for s in listed] == [first.receipt.submission_id]
+    assert listed[0].round_number == 1190
     check = again.checks[0]
     assert check.status == "ok" and check.value == pytest.approx(1.0)
     assert "round 1190 submission" in check.detail
@@ -210,7 +216,7 @@ def test_an_upload_the_server_drops_is_noticed_and_redone(
             result = submit(settings, client=client, clock=running.clock)
             listed = list_submissions(client, model_id(client, "demo_csv"))
         assert result.receipt is not None and result.receipt.attempts == 2
-        assert [s["id"] for s in listed] == [result.receipt.submission_id]
+        assert [s.submission_id for s in listed] == [result.receipt.submission_id]
         assert running.clock.now() > started  # the backoff waited on the sim's clock
 
 

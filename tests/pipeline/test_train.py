@@ -14,17 +14,16 @@ from typer.testing import CliRunner
 from numerpilot.cli import app
 from numerpilot.clock import SteppedClock
 from numerpilot.config import LightGBMParams, Settings, load_settings
-from numerpilot.data.load import MemoryBudgetExceeded, load_dataset
+from numerpilot.data import MemoryBudgetExceeded, load_dataset
 from numerpilot.errors import ConfigError, DataError
 from numerpilot.fsutil import sha256_file
 from numerpilot.models import fit as fit_module
+from numerpilot.models import list_models, load_model, predict_frame
 from numerpilot.models import rows as train_rows
-from numerpilot.models.ensemble import predict_frame
-from numerpilot.models.store import list_models, load_model
 from numerpilot.pipeline import train as train_pipeline
 from numerpilot.pipeline.predict import predict_live
 from numerpilot.pipeline.train import train_model
-from numerpilot.scoring.metrics import numerai_corr
+from numerpilot.scoring import numerai_corr
 from tests.contract import check_document
 
 CLOCK = SteppedClock(datetime(2026, 3, 3, 12, tzinfo=UTC))
@@ -271,10 +270,10 @@ def test_walk_forward_cv_gives_out_of_fold_scores_per_era(project: Path) -> None
     report = train_model(settings, clock=CLOCK, name="cv", progress=second)
     assert len(second.started) == 2  # folds 2 and 3 only
     cv = report.manifest.cv
-    assert cv is not None and cv["folds"] == 3 and cv["embargo_eras"] == 4
-    eras = sorted(cv["per_era"])
+    assert cv is not None and cv.folds == 3 and cv.embargo_eras == 4
+    eras = sorted(cv.per_era)
     assert eras[0] == "0031" and eras[-1] == "0120" and len(eras) == 90  # blocks 2-4 of 4
-    assert cv["corr_mean"] == pytest.approx(np.mean(list(cv["per_era"].values())))
+    assert cv.corr_mean == pytest.approx(np.mean(list(cv.per_era.values())))
 
 
 def test_cli_train_models_predict(project: Path) -> None:
@@ -328,7 +327,7 @@ def test_default_shaped_model_reaches_a_share_of_the_oracle(
 
 def test_trains_on_the_v50_layout(tmp_path: Path) -> None:
     """v5.0 has other feature and target counts (37 targets, no 'quantum' group)."""
-    from numerpilot.data.synth import write_dataset
+    from numerpilot.data import write_dataset
 
     write_dataset(tmp_path / "data", version="v5.0", scale="demo", seed=1)
     settings = settings_for(tmp_path, targets=["target", "target_victor_20"])

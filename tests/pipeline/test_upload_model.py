@@ -16,38 +16,36 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.manual import record_model_upload
-from numerpilot.agent.notify import Notifier
-from numerpilot.agent.pickles import keep_pickles
-from numerpilot.agent.round_step import StepContext, uploaded_pickle
-from numerpilot.agent.services import TournamentServices
 from numerpilot.cli import main
 from numerpilot.clock import SteppedClock
 from numerpilot.credentials import Credentials
-from numerpilot.data.load import load_dataset
+from numerpilot.data import load_dataset
 from numerpilot.errors import CheckFailed, ExitCode
-from numerpilot.models.ensemble import predict_frame
-from numerpilot.models.store import load_model
-from numerpilot.pipeline import upload_model as upload_module
+from numerpilot.models import load_model, predict_frame
+from numerpilot.pipeline import _upload_model as upload_module
+from numerpilot.pipeline._upload_model import build_pickle, portable_model, upload_model
 from numerpilot.pipeline.submit import LIVE_FILES
-from numerpilot.pipeline.upload_model import build_pickle, portable_model, upload_model
 from numerpilot.runtime import (
     IMAGES,
     Limits,
+    find_interpreter,
     model_runner,
     portable_pickle_bytes,
     run_pickle,
     scan_pickle,
     scan_pickle_file,
 )
-from numerpilot.runtime.interpreters import find_interpreter
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.faults import EndpointFaults, FaultConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.submissions import list_pickles, list_submissions, model_id
-from numerpilot.tournament.submissions import upload_model as upload_pickle
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    EndpointFaults,
+    FaultConfig,
+    RunningSim,
+    SimConfig,
+    run_sim,
+)
+from numerpilot.tournament import TournamentClient, list_pickles, list_submissions, model_id
+from numerpilot.tournament import upload_model as upload_pickle
 from tests.contract import check_document
 from tests.pipeline.submit_world import project_settings, shared_models, sim_client, train_tiny
 
@@ -237,9 +235,9 @@ def test_upload_is_confirmed_and_the_tournament_runs_it_at_the_next_round(
         local.step(timedelta(days=1))  # round 1191 opens; the sim runs the pickle
         submissions = list_submissions(client, mid)
     assert result.receipt is not None and result.receipt.attempts == 1
-    assert [p["id"] for p in pickles] == [result.receipt.upload_id]
-    assert pickles[0]["assignedModelSlots"] == ["demo_upload"]
-    assert [s["round"]["number"] for s in submissions] == [1191]
+    assert [p.pickle_id for p in pickles] == [result.receipt.upload_id]
+    assert pickles[0].assigned_model_slots == ("demo_upload",)
+    assert [s.round_number for s in submissions] == [1191]
     secret = local.demo.secret_key.encode()
     assert (
         secret not in kept.read_bytes() and local.demo.public_id.encode() not in kept.read_bytes()
@@ -380,7 +378,7 @@ def test_a_lost_model_upload_is_noticed_and_redone(
         )
         listed = list_pickles(client, model_id(client, "demo_upload"))
     assert receipt.attempts >= 2  # the seeded faults hit the first try
-    assert [p["id"] for p in listed] == [receipt.upload_id]
+    assert [p.pickle_id for p in listed] == [receipt.upload_id]
     assert running.clock.now() > started
 
 
@@ -416,32 +414,4 @@ def test_a_model_upload_answered_after_the_timeout_is_not_sent_again(
             docker_image=("numerai_predict_py_3_11", ""),
         )
         listed = list_pickles(client, model_id(client, "demo_upload"))
-    assert [p["id"] for p in listed] == [receipt.upload_id]
-
-
-def test_an_upload_by_hand_is_in_the_ledger_and_kept_by_the_autopilot(
-    local: RunningSim, models_dir: Path, tmp_path: Path, runtime_cache_dir: Path
-) -> None:
-    settings = project_settings(tmp_path / "project", models_dir, local)
-    entry = next(m for m in settings.tournament.models if m.mode == "upload")
-    with sim_client(local) as client:
-        result = upload_model(
-            settings,
-            client=client,
-            runtime_cache=runtime_cache_dir,
-            on_uploaded=record_model_upload(settings, client, local.clock),
-        )
-        assert result.receipt is not None
-        with Ledger.open(settings, local.clock) as ledger:
-            recorded = uploaded_pickle(ledger, entry.name)
-            services = TournamentServices(settings, client, local.clock)
-            ctx = StepContext(settings, ledger, Notifier([], local.clock), services, local.clock)
-            kept = keep_pickles(ctx, services, [entry], promoted=None)
-        pickles = list_pickles(client, model_id(client, entry.name))
-    assert recorded == {
-        "model_version": "tiny",
-        "upload_id": result.receipt.upload_id,
-        "sha256": result.sha256,
-    }
-    assert kept.notes == [] and kept.errors == []  # the autopilot does not upload it again
-    assert [p["id"] for p in pickles] == [result.receipt.upload_id]
+    assert [p.pickle_id for p in listed] == [receipt.upload_id]

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from numerpilot.cli import app
 from numerpilot.config import Settings, load_settings
 from numerpilot.errors import DataError
-from numerpilot.models.store import Manifest, write_model
-from numerpilot.pipeline.validate import (
+from numerpilot.models import ModelManifest, write_model
+from numerpilot.pipeline._validate import (
     ValidationResult,
     file_source,
     model_source,
@@ -192,7 +192,7 @@ def test_a_stored_model(demo_data_dir: Path, tmp_path: Path) -> None:
         {"target": example["prediction"], "ensemble": example["prediction"] ** 2},
         index=example.index,
     )
-    manifest = Manifest(
+    manifest = ModelManifest(
         name="m1",
         created=datetime(2026, 3, 1, tzinfo=UTC),
         numerpilot_version="0",

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 import pytest
 import uvicorn
 
-from numerpilot.agent.dashboard import load_dashboard
-from numerpilot.agent.ledger import Ledger
+from numerpilot.agent import Ledger, load_dashboard
 from numerpilot.clock import SteppedClock
 from numerpilot.config import Settings, load_settings
-from numerpilot.report.app import REFRESH_SECONDS, REPORTS_PREFIX, bind, create_app
+from numerpilot.report._app import REFRESH_SECONDS, REPORTS_PREFIX, bind, create_app
 from tests.report.month import MODELS, START, Month, fill_month
 
 # demo_upload as the demo has it: Numerai runs its uploaded pickle.

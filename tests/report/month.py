@@ -16,8 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.policy import StakeDecision
+from numerpilot.agent import Ledger, StakeDecision
 from numerpilot.clock import SteppedClock
 
 START = datetime(2026, 7, 7, 12, 0, tzinfo=UTC)  # a Tuesday: rounds open at 12:00 UTC

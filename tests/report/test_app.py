@@ -11,12 +11,11 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from starlette.testclient import TestClient
 
-from numerpilot.agent.dashboard import load_dashboard
-from numerpilot.agent.ledger import Ledger
+from numerpilot.agent import Ledger, load_dashboard
 from numerpilot.config import load_settings
 from numerpilot.errors import ConfigError, ExitCode
 from numerpilot.report import DashboardView
-from numerpilot.report.app import bind, check_host, create_app, is_loopback
+from numerpilot.report._app import bind, check_host, create_app, is_loopback
 from tests.cli_run import run
 from tests.report.conftest import Project, Served
 

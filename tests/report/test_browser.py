@@ -17,7 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from numerpilot.agent.ledger import Ledger
+from numerpilot.agent import Ledger
 from tests.report.conftest import Served
 from tests.report.month import MODELS
 

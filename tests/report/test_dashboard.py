@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from numerpilot.agent.dashboard import load_dashboard, status
-from numerpilot.report.dashboard import duration, render_dashboard
+from numerpilot.agent import load_dashboard, status
+from numerpilot.report._dashboard import duration, render_dashboard
 from tests.report.conftest import Project
 from tests.report.month import MODELS
 

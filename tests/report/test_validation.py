@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from numerpilot.report import Report, ReportColumn, Stat, render_report
-from numerpilot.report.charts import fmt, nice_ticks, tick_decimals
+from numerpilot.report._charts import fmt, nice_ticks, tick_decimals
 
 ERAS = ["0575", "0576", "0577", "0578"]
 

@@ -13,8 +13,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.ledger_research import ResearchLedger
+from numerpilot.agent import Ledger, ResearchLedger
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
 from numerpilot.research.plan import plan_experiment

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from numerpilot.agent.ledger import Ledger
+from numerpilot.agent import Ledger
 from numerpilot.agent.research_step import RUN_EVENT, research_due
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from numerpilot.config import LightGBMParams
-from numerpilot.models.fit import EnsembleRecipe
-from numerpilot.models.rows import TrainingFile
+from numerpilot.models import EnsembleRecipe, TrainingFile
 from numerpilot.research._evaluate import out_of_fold
 from tests.research.leak_world import HORIZON, write_leak_world
 

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.ledger_research import ResearchLedger
+from numerpilot.agent import Ledger, ResearchLedger
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
 from numerpilot.research.plan import plan_experiment

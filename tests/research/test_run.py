@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.ledger_research import ResearchLedger
+from numerpilot.agent import Ledger, ResearchLedger
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
-from numerpilot.models.store import load_model
+from numerpilot.models import load_model
 from numerpilot.research._evaluate import FULL, HOLDOUT, SCOUT
 from numerpilot.research.runner import BASELINE
 from tests.cli_run import run

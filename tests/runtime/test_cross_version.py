@@ -11,11 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from numerpilot.runtime import IMAGES, PortableModel, build_image_pickle, ensure_env, run_pickle
-from numerpilot.runtime.inspect_pickle import scan_pickle_file
-from numerpilot.runtime.interpreters import find_interpreter
-from numerpilot.runtime.portable import write_portable_pickle
-from numerpilot.runtime.predictor_source import build
+from numerpilot.runtime import (
+    IMAGES,
+    PortableModel,
+    build_image_pickle,
+    ensure_env,
+    find_interpreter,
+    run_pickle,
+    scan_pickle_file,
+    write_portable_pickle,
+)
+from numerpilot.runtime._predictor_source import build
 from tests.runtime.conftest import LiveFiles
 
 pytestmark = [

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from numerpilot.errors import CheckFailed
-from numerpilot.runtime import envs
-from numerpilot.runtime.envs import MARKER, emulation_problem, ensure_env, env_root
-from numerpilot.runtime.images import (
+from numerpilot.runtime import _envs as envs
+from numerpilot.runtime._envs import MARKER, emulation_problem, ensure_env, env_root
+from numerpilot.runtime._images import (
     DEFAULT_IMAGE,
     IMAGES,
     PINS_FILE,

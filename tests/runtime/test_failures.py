@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from numerpilot.runtime import PortableModel, safety
-from numerpilot.runtime.failures import classify_failure, exception_text, first_lines
-from numerpilot.runtime.portable import write_portable_pickle
+from numerpilot.runtime import PortableModel, write_portable_pickle
+from numerpilot.runtime import _safety as safety
+from numerpilot.runtime._failures import classify_failure, exception_text, first_lines
 
 TRACEBACK = """Traceback (most recent call last):
   File "harness.py", line 102, in main

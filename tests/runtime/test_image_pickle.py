@@ -10,10 +10,15 @@ from pathlib import Path
 import pytest
 
 from numerpilot.errors import CheckFailed
-from numerpilot.runtime import IMAGES, PortableModel, build_image_pickle, ensure_env
-from numerpilot.runtime.inspect_pickle import scan_pickle_file
-from numerpilot.runtime.portable import write_portable_pickle
-from numerpilot.runtime.verdict import SEVERITIES, rate_pickle
+from numerpilot.runtime import (
+    IMAGES,
+    PortableModel,
+    build_image_pickle,
+    ensure_env,
+    scan_pickle_file,
+    write_portable_pickle,
+)
+from numerpilot.runtime._verdict import SEVERITIES, rate_pickle
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,7 @@ import json, os, sys
 from pathlib import Path
 import numpy as np
 from numerpilot.runtime import run_pickle
-from numerpilot.runtime.watch import high_water_mark
+from numerpilot.runtime._watch import high_water_mark
 grown, pickle, live, bench, cache = int(sys.argv[1]), *map(Path, sys.argv[2:6])
 ballast = np.ones(grown, dtype=np.uint8)  # ones, not zeros: every page is touched
 report = run_pickle(pickle, live, bench, cache_dir=cache, scanner=False).report

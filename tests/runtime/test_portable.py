@@ -14,8 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from numerpilot.runtime import PortableModel, portable_pickle_bytes, scan_pickle
-from numerpilot.runtime.portable import write_portable_pickle
+from numerpilot.runtime import (
+    PortableModel,
+    portable_pickle_bytes,
+    scan_pickle,
+    write_portable_pickle,
+)
 from tests.runtime.conftest import FEATURES, live_frame
 
 

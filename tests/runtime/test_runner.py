@@ -12,12 +12,18 @@ import pandas as pd
 import pytest
 
 from numerpilot.errors import CheckFailed
-from numerpilot.runtime import IMAGES, Limits, PortableModel, model_runner, run_pickle
-from numerpilot.runtime import envs as runtime_envs
-from numerpilot.runtime.envs import ensure_env
-from numerpilot.runtime.image_pickle import build_image_pickle
-from numerpilot.runtime.portable import write_portable_pickle
-from numerpilot.runtime.predictor_source import build
+from numerpilot.runtime import (
+    IMAGES,
+    Limits,
+    PortableModel,
+    build_image_pickle,
+    ensure_env,
+    model_runner,
+    run_pickle,
+    write_portable_pickle,
+)
+from numerpilot.runtime import _envs as runtime_envs
+from numerpilot.runtime._predictor_source import build
 from tests.runtime.conftest import DATA, LiveFiles
 
 pytestmark = pytest.mark.slow

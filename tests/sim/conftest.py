@@ -10,7 +10,7 @@ import numerapi
 import numerapi.base_api
 import pytest
 
-from numerpilot.sim.testing import RunningSim
+from numerpilot.sim import RunningSim
 
 
 def sim_datetime_module(now: Callable[[], dt.datetime]) -> types.SimpleNamespace:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from numerpilot.sim.testing import RunningSim
+from numerpilot.sim import RunningSim
 
 
 def live_ids(sim: RunningSim, number: int) -> pd.Index:

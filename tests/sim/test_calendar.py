@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from numerpilot.errors import ConfigError
-from numerpilot.sim.calendar import latest_round_at, open_time, round_times
-from numerpilot.sim.config import CalendarConfig, load_sim_config
+from numerpilot.sim import CalendarConfig, load_sim_config
+from numerpilot.sim._calendar import latest_round_at, open_time, round_times
 
 CAL = CalendarConfig()
 

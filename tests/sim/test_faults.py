@@ -19,11 +19,19 @@ import requests
 
 from numerpilot.clock import SteppedClock
 from numerpilot.errors import ConfigError
-from numerpilot.sim import httpfaults
-from numerpilot.sim import server as sim_server_module
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.faults import EndpointFaults, FaultConfig, Faults, load_faults
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim import (
+    DEFAULT_START,
+    DataConfig,
+    EndpointFaults,
+    FaultConfig,
+    Faults,
+    RunningSim,
+    SimConfig,
+    load_faults,
+    run_sim,
+)
+from numerpilot.sim import _httpfaults as httpfaults
+from numerpilot.sim import _server as sim_server_module
 from tests.sim.helpers import live_ids, predictions
 
 ROUNDS_QUERY = {"query": "query { rounds(tournament: 8, number: 0) { number } }"}

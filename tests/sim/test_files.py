@@ -8,7 +8,7 @@ import numerapi
 import pytest
 import requests
 
-from numerpilot.sim.testing import RunningSim
+from numerpilot.sim import RunningSim
 from tests.sim.helpers import live_ids, predictions
 
 AUTH_QUERY = """query($filename: String!, $modelId: String) {

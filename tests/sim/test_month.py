@@ -24,9 +24,9 @@ from numerai_tools.scoring import correlation_contribution, numerai_corr
 from scipy import stats
 
 from numerpilot.clock import SteppedClock
-from numerpilot.data.synth import SyntheticWorld
-from numerpilot.sim.config import DataConfig, PayoutConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, RunningSim, run_sim
+from numerpilot.data import SyntheticWorld
+from numerpilot.sim import DEFAULT_START, RunningSim, run_sim
+from numerpilot.sim._config import DataConfig, PayoutConfig, SimConfig
 from tests.sim.helpers import live_file
 
 SEED, ROWS, DAYS = 0, 200, 20

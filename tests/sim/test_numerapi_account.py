@@ -12,8 +12,8 @@ import numerapi
 import pandas as pd
 import pytest
 
-from numerpilot.sim.accounts import INVALID_TOKEN, NOT_AUTHENTICATED
-from numerpilot.sim.testing import RunningSim
+from numerpilot.sim import RunningSim
+from numerpilot.sim._accounts import INVALID_TOKEN, NOT_AUTHENTICATED
 from tests.sim.helpers import live_ids, predictions
 
 

@@ -10,7 +10,7 @@ import numerapi
 import pandas as pd
 import pytest
 
-from numerpilot.sim.testing import RunningSim
+from numerpilot.sim import RunningSim
 from tests.sim.helpers import live_file
 
 OPEN = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)

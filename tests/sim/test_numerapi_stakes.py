@@ -11,8 +11,8 @@ import numerapi
 import pandas as pd
 import pytest
 
-from numerpilot.sim.actions import DOCKER_IMAGES
-from numerpilot.sim.testing import RunningSim
+from numerpilot.sim import RunningSim
+from numerpilot.sim._actions import DOCKER_IMAGES
 from tests.sim.helpers import live_ids, predictions
 
 WEDNESDAY_OPEN = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)

@@ -23,10 +23,7 @@ from sqlalchemy import select
 
 from numerpilot.clock import SteppedClock
 from numerpilot.errors import ConfigError
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.server import SimServer
-from numerpilot.sim.store import Payout, Score
-from numerpilot.sim.testing import DEFAULT_START, run_sim
+from numerpilot.sim import DEFAULT_START, DataConfig, Payout, Score, SimConfig, SimServer, run_sim
 from tests.sim.helpers import predictions
 
 START_TIMEOUT = 120.0  # real seconds for a cold interpreter to import and bind

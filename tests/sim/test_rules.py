@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from numerai_tools.scoring import correlation_contribution, numerai_corr
 
-from numerpilot.sim import scoring
-from numerpilot.sim.accounts import AuthError, derived_keys
-from numerpilot.sim.config import PayoutConfig
-from numerpilot.sim.payouts import payout, payout_factor, payout_score
-from numerpilot.sim.validation import Rejection, parse_submission, predictions_frame_to_csv
+from numerpilot.sim import _scoring as scoring
+from numerpilot.sim._accounts import AuthError, derived_keys
+from numerpilot.sim._config import PayoutConfig
+from numerpilot.sim._payouts import payout, payout_factor, payout_score
+from numerpilot.sim._validation import Rejection, parse_submission, predictions_frame_to_csv
 
 IDS = pd.Index(["n0a", "n0b", "n0c", "n0d"])
 

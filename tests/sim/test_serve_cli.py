@@ -10,8 +10,7 @@ import pytest
 
 from numerpilot.cli.sim import _forget, rehearsal_start
 from numerpilot.errors import ExitCode
-from numerpilot.sim.calendar import latest_round_at, round_times
-from numerpilot.sim.config import CalendarConfig
+from numerpilot.sim import CalendarConfig, latest_round_at, round_times
 from tests.cli_run import run
 
 CAL = CalendarConfig()

@@ -7,8 +7,7 @@ from pathlib import Path
 import requests
 
 from numerpilot.clock import SERVER_CLOCK_HEADER, AcceleratedClock, ServerTime
-from numerpilot.sim.config import DataConfig, SimConfig
-from numerpilot.sim.testing import DEFAULT_START, run_sim
+from numerpilot.sim import DEFAULT_START, DataConfig, SimConfig, run_sim
 from numerpilot.tournament.client import TournamentClient
 from numerpilot.tournament.transport import Transport
 

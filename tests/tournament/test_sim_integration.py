@@ -9,9 +9,13 @@ import numpy as np
 
 from numerpilot.clock import SteppedClock
 from numerpilot.credentials import Credentials
-from numerpilot.data.download import download_dataset
-from numerpilot.data.load import load_dataset, read_feature_metadata, resolve_features
-from numerpilot.data.manifest import verify
+from numerpilot.data import (
+    download_dataset,
+    load_dataset,
+    read_feature_metadata,
+    resolve_features,
+    verify,
+)
 from numerpilot.tournament.client import TournamentClient
 
 FILES = ["features.json", "train.parquet", "live.parquet", "validation_example_preds.parquet"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,15 @@ import pytest
 import requests
 
 from numerpilot.clock import SteppedClock
-from numerpilot.errors import RoundClosed, SubmissionRejected
+from numerpilot.errors import RoundClosed, SubmissionRejected, TournamentError
 from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.submissions import (
     KeyRefusedBeforeUpload,
+    ListedPickle,
+    ListedSubmission,
     counted_submission,
+    list_pickles,
+    list_submissions,
     upload_model,
     upload_predictions,
 )
@@ -219,3 +223,51 @@ def test_a_model_upload_is_listed_before_it_counts(clock: SteppedClock, tmp_path
     assert (receipt.upload_id, receipt.filename, receipt.attempts) == ("pkl-1", "model.pkl", 1)
     assert (receipt.data_version, receipt.docker_image) == ("v5.3", "py3.11")
     assert isinstance(datetime.fromisoformat(t.pickles[0]["insertedAt"]), datetime)
+
+
+def test_listings_are_typed_values_with_aware_times(clock: SteppedClock) -> None:
+    t = Tournament(clock)
+    client = client_with(t.session(), clock)
+    sid = t._record()
+    t.listed.append({"id": None, "filename": "lost.csv"})  # no id: not a submission to count
+    t.listed.append({"id": "no-round", "filename": None, "insertedAt": None})
+    t.pickles.append(
+        {
+            "id": "pkl-9",
+            "filename": "m.pkl",
+            "assignedModelSlots": ["m"],
+            "dataVersion": "v5.3",
+            "dockerImage": "py3.11",
+            "validationStatus": None,
+            "insertedAt": "2026-01-05T13:00:00",  # naive: taken as UTC
+        }
+    )
+    assert list_submissions(client, MODEL_ID) == [
+        ListedSubmission(sid, "p.csv", ROUND, clock.now()),
+        ListedSubmission("no-round", "", None, None),
+    ]
+    assert list_pickles(client, MODEL_ID) == [
+        ListedPickle(
+            pickle_id="pkl-9",
+            filename="m.pkl",
+            assigned_model_slots=("m",),
+            data_version="v5.3",
+            docker_image="py3.11",
+            validation_status=None,
+            inserted_at=datetime(2026, 1, 5, 13, tzinfo=UTC),
+        )
+    ]
+
+
+def test_a_malformed_listing_is_a_tournament_error(clock: SteppedClock) -> None:
+    t = Tournament(clock)
+    client = client_with(t.session(), clock)
+    t.listed.append({"id": "s", "insertedAt": "yesterday", "round": {"number": ROUND}})
+    with pytest.raises(TournamentError, match="insertedAt"):
+        list_submissions(client, MODEL_ID)
+    t.listed[0] = {"id": "s", "round": {"number": "next"}}
+    with pytest.raises(TournamentError, match="round 'next'"):
+        list_submissions(client, MODEL_ID)
+    t.pickles.append({"id": "p", "assignedModelSlots": "m"})
+    with pytest.raises(TournamentError, match="model slots"):
+        list_pickles(client, MODEL_ID)

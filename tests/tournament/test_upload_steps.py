@@ -9,7 +9,7 @@ import requests
 
 from numerpilot.clock import SteppedClock
 from numerpilot.errors import TournamentError, TransientTournamentError
-from numerpilot.tournament.upload_steps import create, put_file
+from numerpilot.tournament._upload_steps import create, put_file
 from tests.tournament.fake_http import FakeSession, client_with, data, response
 
 

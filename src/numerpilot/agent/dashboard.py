@@ -9,16 +9,29 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
-from numerpilot.agent.ledger import Ledger
+from numerpilot.agent._ledger_records import Event, Heartbeat, RoundRecord, Score, StakeAction
+from numerpilot.agent._ledger_records import Submission as SubmissionRecord
+from numerpilot.agent._ledger_snapshot import LedgerSnapshot
 from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
 from numerpilot.fsutil import write_text_atomic
-from numerpilot.pipeline.dashboard import build_dashboard, report_links
-from numerpilot.pipeline.status import StatusReport, build_status
+from numerpilot.pipeline import StatusReport, build_dashboard, build_status, report_links
 from numerpilot.report import EMPTY_MESSAGE, DashboardView, Link, render_dashboard
 
 DASHBOARD_FILE = "dashboard.html"
+
+
+class LedgerReads(Protocol):
+    """What status and the dashboard read: ``Ledger``, or a ``LedgerSnapshot`` of it."""
+
+    def rounds(self) -> list[RoundRecord]: ...
+    def submissions(self) -> list[SubmissionRecord]: ...
+    def scores(self) -> list[Score]: ...
+    def stake_actions(self) -> list[StakeAction]: ...
+    def events(self, kind: str) -> list[Event]: ...
+    def last_heartbeat(self) -> Heartbeat | None: ...
 
 
 @dataclass(frozen=True)
@@ -30,7 +43,7 @@ class StatusResult:
 
 
 def collect_status(
-    ledger: Ledger, now: datetime, models: Sequence[str] = (), recent_rounds: int = 20
+    ledger: LedgerReads, now: datetime, models: Sequence[str] = (), recent_rounds: int = 20
 ) -> StatusReport:
     return build_status(
         ledger.rounds(),
@@ -44,7 +57,7 @@ def collect_status(
 
 
 def collect_dashboard(
-    ledger: Ledger | None,
+    ledger: LedgerReads | None,
     now: datetime,
     models: Sequence[str],
     links: Sequence[Link] = (),
@@ -92,6 +105,12 @@ def load_dashboard(settings: Settings, clock: Clock, *, link_prefix: str = "") -
     now = utc(clock.now())
     if not settings.ledger_path.exists():
         return collect_dashboard(None, now, models, links, uploads)
+    snapshot = LedgerSnapshot.read(settings.ledger_path)
+    if snapshot is not None:
+        return collect_dashboard(snapshot, now, models, links, uploads)
+    from numerpilot.agent.ledger import Ledger
+
+    # Ledger says why it cannot be read (an older schema to upgrade, a newer one).
     with Ledger(settings.ledger_path, clock, read_only=True) as ledger:
         return collect_dashboard(ledger, now, models, links, uploads)
 
@@ -104,7 +123,15 @@ def status(settings: Settings, clock: Clock, *, recent_rounds: int = 20) -> Stat
     now = utc(clock.now())
     links = report_links(settings.reports_path)
     uploads = _models(settings)[1]
-    if path.exists():
+    # A current ledger is read without SQLAlchemy (most of status's start-up); any other
+    # goes through Ledger, which upgrades an older schema and refuses a newer one.
+    snapshot = LedgerSnapshot.read(path) if path.exists() else None
+    if snapshot is not None:
+        report = collect_status(snapshot, now, models, recent_rounds)
+        view = collect_dashboard(snapshot, now, models, links, uploads)
+    elif path.exists():
+        from numerpilot.agent.ledger import Ledger
+
         with Ledger(path, clock) as ledger:
             report = collect_status(ledger, now, models, recent_rounds)
             view = collect_dashboard(ledger, now, models, links, uploads)
@@ -119,6 +146,7 @@ def status(settings: Settings, clock: Clock, *, recent_rounds: int = 20) -> Stat
 __all__ = [
     "DASHBOARD_FILE",
     "EMPTY_MESSAGE",
+    "LedgerReads",
     "StatusResult",
     "collect_dashboard",
     "collect_status",

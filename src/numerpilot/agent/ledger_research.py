@@ -12,8 +12,8 @@ from dataclasses import asdict
 
 from sqlalchemy import delete, select
 
+from numerpilot.agent._ledger_schema import ExperimentRow, TrialRow, json_safe
 from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.ledger_schema import ExperimentRow, TrialRow, json_safe
 from numerpilot.research import ExperimentRecord, TrialConfig, TrialRecord, TrialScores, TrialStore
 
 PENDING = "pending"

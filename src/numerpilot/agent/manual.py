@@ -2,7 +2,7 @@
 
 ``numerpilot submit`` prepares like the autopilot (the previous submission for the sanity
 check is the ledger's), then commits the same intent with the file's hash, uploads exactly that
-file and confirms the id the tournament counts (``round_step.submit_prepared``). So ``status``
+file and confirms the id the tournament counts (``_round_step.submit_prepared``). So ``status``
 shows it, and the next ``run`` finds the round done instead of uploading again. ``upload-model``
 records its pickle as the autopilot's pickle upkeep does, the moment the tournament lists it.
 """
@@ -13,17 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from numerpilot.agent.ledger import Ledger
-from numerpilot.agent.notify import notifier_from_settings
-from numerpilot.agent.pickles import PickleUpload, record_pickle_upload
-from numerpilot.agent.round_step import (
-    Outcome,
-    Prepared,
-    StepContext,
+from numerpilot.agent._pickles import PickleUpload, record_pickle_upload
+from numerpilot.agent._round_step import (
     previous_predictions,
     settle,
     submit_prepared,
 )
+from numerpilot.agent._step_context import Outcome, Prepared, StepContext
+from numerpilot.agent.ledger import Ledger
+from numerpilot.agent.notify import notifier_from_settings
 from numerpilot.agent.services import TournamentServices
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry, Settings
@@ -33,15 +31,14 @@ from numerpilot.errors import (
     TournamentError,
     TransientTournamentError,
 )
-from numerpilot.pipeline.submit import (
+from numerpilot.pipeline import (
     SubmitResult,
+    UploadModelResult,
     current_round,
     prepare_submission,
     tournament_model,
 )
-from numerpilot.pipeline.upload_model import UploadModelResult
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.rounds import RoundInfo
+from numerpilot.tournament import RoundInfo, TournamentClient
 
 
 @dataclass

@@ -13,16 +13,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from numerpilot.agent import retrain
+from numerpilot.agent import _retrain as retrain
 from numerpilot.agent.ledger import Ledger
 from numerpilot.agent.ledger_research import ResearchLedger
 from numerpilot.agent.notify import Kind, Notifier
 from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
 from numerpilot.errors import ConfigError, NumerpilotError
-from numerpilot.models.ensemble import ENSEMBLE
-from numerpilot.models.store import read_manifest
-from numerpilot.pipeline.train import TrainProgress
+from numerpilot.models import ENSEMBLE, read_model_manifest
+from numerpilot.pipeline import TrainProgress
 from numerpilot.research import (
     ExperimentProgress,
     experiment_summary,
@@ -88,7 +87,7 @@ def promote_winner(
         )
     trained = train_winner(settings, name, winner.config, clock=clock, progress=progress)
     path = trained if isinstance(trained, Path) else trained.path
-    manifest = read_manifest(path)
+    manifest = read_model_manifest(path)
     ensemble = manifest.validation.get(ENSEMBLE)
     version = retrain.record(
         ledger,

@@ -12,25 +12,34 @@ import logging
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
+from numerpilot.agent._pickles import PickleUpload
+from numerpilot.agent._retrain import TrainedModel
+from numerpilot.agent._step_context import HostedRun, PredictionRequest, Prepared
 from numerpilot.agent.ledger import Submission
-from numerpilot.agent.pickles import PickleUpload
-from numerpilot.agent.retrain import TrainedModel
-from numerpilot.agent.round_step import HostedRun, Prepared
 from numerpilot.clock import Clock, utc
 from numerpilot.config import ModelEntry, Settings
-from numerpilot.data.download import download_dataset
+from numerpilot.data import download_dataset
 from numerpilot.errors import ConfigError, DataError
-from numerpilot.models.ensemble import ENSEMBLE
-from numerpilot.models.store import read_manifest, resolve_model
-from numerpilot.pipeline.submit import PreviousPredictions, prepare_submission
-from numerpilot.pipeline.train import train_model
-from numerpilot.pipeline.upload_model import upload_model
-from numerpilot.tournament import schedule, scores, stakes, submissions
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.rounds import RoundInfo
-from numerpilot.tournament.submissions import CLOCK_SKEW
+from numerpilot.models import ENSEMBLE, read_model_manifest, resolve_model
+from numerpilot.pipeline import prepare_submission, train_model, upload_model
+from numerpilot.tournament import (
+    CLOCK_SKEW,
+    ListedSubmission,
+    RoundInfo,
+    RoundPerformance,
+    SubmissionReceipt,
+    TournamentClient,
+    change_stake,
+    counted_submission,
+    current_stake,
+    list_pickles,
+    list_submissions,
+    model_ids,
+    performances,
+    upcoming_round,
+    upload_predictions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,11 +76,11 @@ class TournamentServices:
         self.on_build = on_build
         self._ids: dict[str, str] = {}
         # The last upload's receipt, for a caller that shows it (a submission made by hand).
-        self.last_receipt: submissions.SubmissionReceipt | None = None
+        self.last_receipt: SubmissionReceipt | None = None
 
     def model_id(self, name: str) -> str:
         if name not in self._ids:
-            self._ids = scores.model_ids(self.client)
+            self._ids = model_ids(self.client)
         if name not in self._ids:
             known = ", ".join(sorted(self._ids)) or "none"
             raise ConfigError(
@@ -89,31 +98,26 @@ class TournamentServices:
         return self.client.current_round()
 
     def upcoming_round(self) -> RoundInfo | None:
-        return schedule.upcoming_round(self.client)
+        return upcoming_round(self.client)
 
     # -- submissions -----------------------------------------------------------------------
 
-    def prepare(
-        self,
-        entry: ModelEntry,
-        model_version: str | None,
-        rnd: RoundInfo,
-        previous: PreviousPredictions | None,
-    ) -> Prepared:
+    def prepare(self, request: PredictionRequest) -> Prepared:
+        name = request.entry.name
         result = prepare_submission(
-            pinned(self.settings, entry.name, model_version),
+            pinned(self.settings, name, request.model_version),
             client=self.client,
             clock=self.clock,
-            model=entry.name,
-            previous=previous,
-            round_info=rnd,
+            model=name,
+            previous=request.previous,
+            round_info=request.rnd,
             download=True,
         )
         return Prepared(result.csv_path, result.sha256, result.stored_model)
 
     def upload(self, entry: ModelEntry, prepared: Prepared, rnd: RoundInfo) -> str:
         # The very file that was checked and hashed into the intent: not predicted again.
-        receipt = submissions.upload_predictions(
+        receipt = upload_predictions(
             self.client,
             model_name=entry.name,
             csv_path=prepared.path,
@@ -123,28 +127,28 @@ class TournamentServices:
         self.last_receipt = receipt
         return receipt.submission_id
 
-    def _round_submissions(self, model: str, round_number: int) -> list[dict[str, Any]]:
-        listed = submissions.list_submissions(self.client, self.model_id(model))
-        return [s for s in listed if _round_of(s) == round_number]
+    def _round_submissions(self, model: str, round_number: int) -> list[ListedSubmission]:
+        listed = list_submissions(self.client, self.model_id(model))
+        return [s for s in listed if s.round_number == round_number]
 
     def find_submission(self, intent: Submission) -> str | None:
         # An upload-mode run's submission is the hosted model's, made whenever it ran.
         since = None if intent.mode == "upload" else utc(intent.attempted_at)
-        found = submissions.counted_submission(
+        found = counted_submission(
             self.client, self.model_id(intent.model), intent.round_number, since
         )
         return None if found is None else found.submission_id
 
     def hosted_run(self, entry: ModelEntry, rnd: RoundInfo) -> HostedRun:
         found = self._round_submissions(entry.name, rnd.number)
-        return HostedRun(str(found[-1]["id"]) if found else None)
+        return HostedRun(found[-1].submission_id if found else None)
 
     # -- model pickles ---------------------------------------------------------------------
 
     def active_pickle(self, entry: ModelEntry) -> str | None:
-        for p in submissions.list_pickles(self.client, self.model_id(entry.name)):
-            if p.get("assignedModelSlots"):
-                return str(p["id"])
+        for p in list_pickles(self.client, self.model_id(entry.name)):
+            if p.assigned_model_slots:
+                return p.pickle_id
         return None
 
     def upload_pickle(self, entry: ModelEntry, model_version: str | None) -> PickleUpload:
@@ -160,14 +164,14 @@ class TournamentServices:
 
     # -- scores and stakes -----------------------------------------------------------------
 
-    def performances(self, model: str) -> list[scores.RoundPerformance]:
-        return scores.performances(self.client, self.model_id(model))
+    def performances(self, model: str) -> list[RoundPerformance]:
+        return performances(self.client, self.model_id(model))
 
     def stake(self, model: str) -> Decimal:
-        return stakes.current_stake(self.client, model)
+        return current_stake(self.client, model)
 
     def change_stake(self, model: str, action: str, amount: Decimal) -> str:
-        return stakes.change_stake(self.client, self.model_id(model), action, amount).describe()
+        return change_stake(self.client, self.model_id(model), action, amount).describe()
 
     # -- training --------------------------------------------------------------------------
 
@@ -196,13 +200,8 @@ class TournamentServices:
         return _trained(path)
 
 
-def _round_of(listed: dict[str, Any]) -> int | None:
-    r = listed.get("round")
-    return int(r["number"]) if isinstance(r, dict) and r.get("number") is not None else None
-
-
 def _trained(path: Path) -> TrainedModel:
-    manifest = read_manifest(path)
+    manifest = read_model_manifest(path)
     ensemble = manifest.validation.get(ENSEMBLE)
     return TrainedModel(
         name=manifest.name,

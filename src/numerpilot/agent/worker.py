@@ -5,15 +5,16 @@ sleeps on the clock until the next of them. A pass (``run_pass``):
 
 1. asks the tournament for the current round (and the next one's open time) and records it;
 2. keeps every upload-mode model's pickle current;
-3. while the round is open, runs ``round_step.process_round`` for every configured model;
+3. while the round is open, runs ``_round_step.process_round`` for every configured model;
 4. notes closed rounds a model missed (once each, notified);
 5. retrains when due, but never while a submission of the open round is unfinished;
 6. pulls scores and payouts, then makes this round's stake decisions.
 
-The pass says when it wants the next one: soon while a submission is unfinished (never past
-the round's close), else when the tournament says the next round opens, or a poll interval
-when it does not say. Nothing is hard-coded to Numerai's weekly schedule. Waiting happens on
-the injected ``Clock``: real time, the demo's accelerated time, or a test's stepped time.
+The pass says when it wants the next one (``_pacing``): soon while a submission is unfinished
+(never past the round's close), else when the tournament says the next round opens, or a poll
+interval when it does not say. Nothing is hard-coded to Numerai's weekly schedule. Waiting
+happens on the injected ``Clock``: real time, the demo's accelerated time, or a test's
+stepped time.
 
 SIGTERM/SIGINT call ``stop()``: the worker finishes the step it is in and exits; long sleeps
 are cut into naps so a stop is noticed quickly. ``run_once`` is the whole job once, for cron.
@@ -22,44 +23,43 @@ are cut into naps so a stop is noticed quickly. ``run_once`` is the whole job on
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from numerpilot.agent import research_step, results, retrain
-from numerpilot.agent.ledger import Ledger, Submission
-from numerpilot.agent.notify import Kind, Notifier
-from numerpilot.agent.pickles import PickleSource, keep_pickles
-from numerpilot.agent.round_step import (
-    RETRY_SOON,
+from numerpilot.agent import _results as results
+from numerpilot.agent import _retrain as retrain
+from numerpilot.agent import research_step
+from numerpilot.agent._pacing import (
+    POLL,
+    SCORE_PULL,
+    THROTTLE,
+    failed_pass_delay,
+    next_pass,
+)
+from numerpilot.agent._pass_report import PassReport
+from numerpilot.agent._pickles import PickleSource, keep_pickles
+from numerpilot.agent._round_step import process_round
+from numerpilot.agent._step_context import (
     UNFINISHED,
     Outcome,
     RoundActions,
     StepContext,
-    process_round,
 )
+from numerpilot.agent.ledger import Ledger, Submission
+from numerpilot.agent.notify import Kind, Notifier
 from numerpilot.clock import Clock, utc
 from numerpilot.config import Settings
 from numerpilot.errors import (
     ConfigError,
     CredentialsError,
-    ExitCode,
     TournamentError,
     TransientTournamentError,
 )
-from numerpilot.tournament.rounds import RoundInfo
+from numerpilot.tournament import RoundInfo
 
 log = logging.getLogger(__name__)
 
-RETRY = timedelta(minutes=2)  # next try of an unfinished submission, or of a failed pass
-# A pass that fails again waits twice as long, up to this (no longer than the poll for a late
-# round); while a round the ledger knows is open, every RETRY, so it is not missed. Either
-# way the ledger gets one record per doubling of the count, not one every two minutes.
-FAILED_PASS_BACKOFF_MAX = timedelta(minutes=15)
-POLL = timedelta(minutes=15)  # when the tournament does not say when the next round opens
-SCORE_PULL = timedelta(hours=24)  # scores change once a day; each round open pulls too
-THROTTLE = timedelta(seconds=5)  # never two passes closer than this
 RECENT_CLOSED_ROUNDS = 5  # closed rounds checked for a missed submission
 # A pickle that cannot be built, fails pre-flight or is refused: notified, tried next pass.
 
@@ -79,40 +79,6 @@ class AgentServices(RoundActions, results.ResultsSource, retrain.Trainer, Pickle
     def account_name(self) -> str:
         """The account the key belongs to; ``CredentialsError`` when the key is refused."""
         ...
-
-
-@dataclass
-class PassReport:
-    """What one pass did and when it wants the next."""
-
-    at: datetime
-    round: RoundInfo | None
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    next_pass: datetime | None = None
-    errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def exit_code(self) -> ExitCode:
-        """For ``run --once``: 0 when nothing is left to do this round."""
-        if any(o is Outcome.REJECTED for o in self.outcomes.values()):
-            return ExitCode.REJECTED
-        if any(o in UNFINISHED for o in self.outcomes.values()):
-            return ExitCode.TRANSIENT
-        if self.errors:
-            return ExitCode.TOURNAMENT
-        return ExitCode.OK
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "at": self.at,
-            "round": None if self.round is None else self.round.number,
-            "round_open": None if self.round is None else self.round.is_open(self.at),
-            "outcomes": {k: v.value for k, v in self.outcomes.items()},
-            "next_pass": self.next_pass,
-            "errors": self.errors,
-            "notes": self.notes,
-            "exit_code": int(self.exit_code()),
-        }
 
 
 class Worker:
@@ -274,10 +240,9 @@ class Worker:
         """Back off: 2, 4, 8 ... minutes up to the maximum; recorded at each doubling only."""
         self.failed_passes += 1
         n = self.failed_passes
-        delay = min(RETRY * 2 ** (n - 1), FAILED_PASS_BACKOFF_MAX)
         latest = self.ledger.rounds(limit=1)
-        if latest and latest[0].open_time <= self.now() < latest[0].close_time:
-            delay = RETRY
+        known_open = bool(latest) and latest[0].open_time <= self.now() < latest[0].close_time
+        delay = failed_pass_delay(n, round_open=known_open)
         report.errors.append(str(e))
         report.next_pass = self.now() + delay
         log.warning("pass failed (%d in a row; next in %s): %s", n, delay, e)
@@ -393,39 +358,18 @@ class Worker:
 
     def _plan(self, report: PassReport, rnd: RoundInfo | None, unfinished: bool) -> datetime:
         """When the next pass should run."""
-        now = self.now()
-        wakes: list[datetime] = []
-        if rnd is not None and rnd.is_open(now) and unfinished:
-            soon = any(o in RETRY_SOON for o in report.outcomes.values())
-            wakes += [now + (RETRY if soon else POLL), rnd.close_staking_time]
-            if any(o is Outcome.WAITING for o in report.outcomes.values()):
-                wakes.append(self.ctx.deadline(rnd))  # the fallback must not come late
-        else:
-            wakes.append(self._next_open(rnd, now))
-        if self._last_scores is not None:
-            wakes.append(self._last_scores + SCORE_PULL)
-        return max(now, min(wakes))
-
-    def _next_open(self, rnd: RoundInfo | None, now: datetime) -> datetime:
-        """When the tournament says the next round opens; a poll when it does not say."""
-        if rnd is not None and rnd.open_time > now:  # announced but not open yet
-            return rnd.open_time
-        try:
-            upcoming = self.services.upcoming_round()
-        except TournamentError as e:
-            log.info("cannot ask when the next round opens: %s", e)
-            upcoming = None
-        if upcoming is not None and upcoming.open_time > now:
-            return upcoming.open_time
-        return now + POLL
+        return next_pass(
+            self.now(),
+            rnd,
+            report.outcomes.values(),
+            unfinished=unfinished,
+            last_scores=self._last_scores,
+            deadline=None if rnd is None else self.ctx.deadline(rnd),
+            upcoming=self.services.upcoming_round,
+        )
 
 
 __all__ = [
-    "FAILED_PASS_BACKOFF_MAX",
-    "POLL",
-    "RETRY",
-    "SCORE_PULL",
-    "THROTTLE",
     "AgentServices",
     "PassReport",
     "State",

@@ -51,8 +51,9 @@ class _LazyConsole:
     def _get(self) -> Console:
         if self._console is None:
             object.__setattr__(self, "_console", _console(stderr=self._stderr))
-        assert self._console is not None
-        return self._console
+        console: Console | None = self._console
+        assert console is not None
+        return console
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._get(), name)

@@ -15,11 +15,10 @@ from numerpilot.cli._common import JsonOption, err, hint, out, print_json, state
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from numerpilot.agent.dashboard import StatusResult
-    from numerpilot.agent.demo import DemoResult
-    from numerpilot.agent.worker import PassReport, Worker
+    from numerpilot.agent import PassReport, StatusResult, Worker
+    from numerpilot.demo import DemoResult
 
-# The demo's defaults (numerpilot.pipeline.demo's DEMO_DAYS and SPEED; a test keeps them equal):
+# The demo's defaults (numerpilot.demo's DEMO_DAYS and SPEED; a test keeps them equal):
 # spelled out here because importing the demo for its --help would load the whole tournament.
 DEMO_DAYS = 28.0
 DEMO_SPEED = 80_000.0
@@ -35,7 +34,7 @@ def _num(value: float | None) -> str:
 def _render(result: StatusResult) -> None:
     from rich.table import Table
 
-    from numerpilot.agent.dashboard import EMPTY_MESSAGE
+    from numerpilot.agent import EMPTY_MESSAGE
 
     report = result.report
     if report.empty:
@@ -123,8 +122,8 @@ def status(
     rounds: Annotated[int, typer.Option(min=1, help="How many recent rounds to show.")] = 10,
 ) -> None:
     """Rounds, submissions, scores, payouts and stakes from the ledger; writes the dashboard."""
-    from numerpilot.agent.dashboard import status as collect
-    from numerpilot.pipeline.status import tournament_clock
+    from numerpilot.agent import status as collect
+    from numerpilot.pipeline import tournament_clock
 
     settings = state(ctx).settings()
     result = collect(settings, tournament_clock(settings), recent_rounds=rounds)
@@ -200,12 +199,9 @@ def run(
 
     Everything goes to the ledger; a restart (even after kill -9) resumes without a duplicate
     or a missing submission. SIGTERM or Ctrl-C stops it between steps."""
-    from numerpilot.agent.ledger import Ledger
-    from numerpilot.agent.notify import notifier_from_settings
-    from numerpilot.agent.services import TournamentServices
-    from numerpilot.agent.worker import Worker
+    from numerpilot.agent import Ledger, TournamentServices, Worker, notifier_from_settings
     from numerpilot.credentials import install_redaction, require_credentials
-    from numerpilot.tournament.client import TournamentClient
+    from numerpilot.tournament import TournamentClient
 
     settings = state(ctx).settings()
     credentials = require_credentials()
@@ -300,7 +296,7 @@ class _DemoProgress:
 def _render_demo(result: DemoResult) -> None:
     from rich.table import Table
 
-    from numerpilot.agent.dashboard import StatusResult
+    from numerpilot.agent import StatusResult
 
     _render(StatusResult(result.report, result.dashboard, result.ledger, True))
     corr = "–" if result.validation_corr is None else f"{result.validation_corr:+.4f}"
@@ -342,7 +338,7 @@ def demo(
         TimeRemainingColumn,
     )
 
-    from numerpilot.agent.demo import run_demo
+    from numerpilot.demo import run_demo
 
     project = state(ctx).project_dir
     bars = Progress(

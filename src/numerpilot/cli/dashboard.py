@@ -30,9 +30,9 @@ def dashboard(
 
     import uvicorn
 
-    from numerpilot.agent.dashboard import load_dashboard
-    from numerpilot.pipeline.status import tournament_clock
-    from numerpilot.report.app import REPORTS_PREFIX, bind, create_app
+    from numerpilot.agent import load_dashboard
+    from numerpilot.pipeline import tournament_clock
+    from numerpilot.report import REPORTS_PREFIX, bind, create_app
 
     settings = state(ctx).settings()
     sock = bind(host, port, allow_remote=allow_remote)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from numerpilot.cli._common import JsonOption, err, hint, out, print_json, state
-from numerpilot.data.schema import LATEST_VERSION, VERSIONS
+from numerpilot.data import LATEST_VERSION, VERSIONS
 from numerpilot.errors import ConfigError, TransientTournamentError
 
 if TYPE_CHECKING:
@@ -54,9 +54,8 @@ def download(
     )
     from rich.table import Table
 
-    from numerpilot.data.download import download_dataset
-    from numerpilot.tournament.client import TournamentClient
-    from numerpilot.tournament.transport import NotSent
+    from numerpilot.data import download_dataset
+    from numerpilot.tournament import NotSent, TournamentClient
 
     settings = state(ctx).settings()
     names = [n.strip() for f in files for n in f.split(",") if n.strip()] if files else None
@@ -145,7 +144,7 @@ def synth(
     )
     from rich.table import Table
 
-    from numerpilot.data.synth import write_dataset
+    from numerpilot.data import write_dataset
 
     settings = state(ctx).settings()
     chosen = version or settings.data.version or LATEST_VERSION

@@ -112,8 +112,7 @@ def new(
 
 
 def _summary(ctx: typer.Context, name: str) -> tuple[ExperimentSummary, Any]:
-    from numerpilot.agent.ledger import Ledger
-    from numerpilot.agent.ledger_research import ResearchLedger
+    from numerpilot.agent import Ledger, ResearchLedger
     from numerpilot.clock import SystemClock
     from numerpilot.research import experiment_summary
 
@@ -154,8 +153,7 @@ def run(
     json: JsonOption = False,
 ) -> None:
     """Run (or resume) an experiment: scouts, the best at full scale, the final holdout."""
-    from numerpilot.agent.ledger import Ledger
-    from numerpilot.agent.ledger_research import ResearchLedger
+    from numerpilot.agent import Ledger, ResearchLedger
     from numerpilot.clock import SystemClock
     from numerpilot.research import plan_experiment, run_experiment, scheduler_address
 
@@ -249,8 +247,7 @@ def status(
     json: JsonOption = False,
 ) -> None:
     """Experiments recorded in the ledger: status, trials done, the winner."""
-    from numerpilot.agent.ledger import Ledger
-    from numerpilot.agent.ledger_research import ResearchLedger
+    from numerpilot.agent import Ledger, ResearchLedger
     from numerpilot.clock import SystemClock
 
     settings = state(ctx).settings()
@@ -321,9 +318,7 @@ def promote(
     json: JsonOption = False,
 ) -> None:
     """Train the winner on all eras it may use and make it the model the tournament gets."""
-    from numerpilot.agent.ledger import Ledger
-    from numerpilot.agent.notify import notifier_from_settings
-    from numerpilot.agent.research_step import promote_winner
+    from numerpilot.agent import Ledger, notifier_from_settings, promote_winner
     from numerpilot.clock import SystemClock
 
     settings = state(ctx).settings()

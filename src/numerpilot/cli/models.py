@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from numerpilot.config import Settings
-    from numerpilot.models.store import Manifest
+    from numerpilot.models import ModelManifest
 
 
 class _RichProgress:
@@ -46,7 +46,7 @@ class _RichProgress:
             self.bars.update(self.booster, total=task.completed)
 
 
-def _summary(m: Manifest) -> dict[str, Any]:
+def _summary(m: ModelManifest) -> dict[str, Any]:
     ensemble = m.validation.get("ensemble")
     return {
         "name": m.name,
@@ -83,7 +83,7 @@ def train(
     from rich.table import Table
 
     from numerpilot.clock import SystemClock
-    from numerpilot.pipeline.train import train_model
+    from numerpilot.pipeline import train_model
 
     settings = state(ctx).settings()
     bars = Progress(
@@ -107,7 +107,7 @@ def train(
                 "seconds": report.seconds,
                 "validation": {k: v.model_dump() for k, v in m.validation.items()},
                 "holdout": {k: v.model_dump() for k, v in m.holdout.items()},
-                "cv": None if m.cv is None else {k: v for k, v in m.cv.items() if k != "per_era"},
+                "cv": None if m.cv is None else m.cv.model_dump(exclude={"per_era"}),
             }
         )
         return
@@ -125,8 +125,8 @@ def train(
         err.print(f"[dim]{note}[/]", highlight=False)
     if m.cv is not None:
         err.print(
-            f"walk-forward CV ({m.cv['folds']} folds): corr {m.cv['corr_mean']:.4f}, "
-            f"sharpe {m.cv['corr_sharpe']:.2f}"
+            f"walk-forward CV ({m.cv.folds} folds): corr {m.cv.corr_mean:.4f}, "
+            f"sharpe {m.cv.corr_sharpe:.2f}"
         )
     if report.reused:
         err.print(f"resumed: {report.reused} booster(s) from the interrupted run")
@@ -144,7 +144,7 @@ def _promoted(settings: Settings) -> str | None:
     """The model the autopilot promoted last, if it ever ran here (read from its ledger)."""
     if not settings.ledger_path.exists():
         return None
-    from numerpilot.agent.ledger import Ledger
+    from numerpilot.agent import Ledger
     from numerpilot.clock import SystemClock
 
     with Ledger.open(settings, SystemClock()) as ledger:
@@ -179,7 +179,7 @@ def tournament_choices(settings: Settings, stored: list[str]) -> list[dict[str, 
 
 def models(ctx: typer.Context, json: JsonOption = False) -> None:
     """List the stored models, oldest first, and which one each tournament model submits."""
-    from numerpilot.models.store import list_models
+    from numerpilot.models import list_models
 
     settings = state(ctx).settings()
     rows = [_summary(m) for m in list_models(settings.models_path)]
@@ -227,7 +227,7 @@ def predict(
     json: JsonOption = False,
 ) -> None:
     """Predict the live data with a stored model: a CSV with id,prediction, ready to submit."""
-    from numerpilot.pipeline.predict import predict_live
+    from numerpilot.pipeline import predict_live
 
     settings = state(ctx).settings()
     result = predict_live(settings, model, out=out_file)

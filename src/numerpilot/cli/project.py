@@ -51,7 +51,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Overwrite an existing numerpilot.toml.")] = False,
 ) -> None:
     """Make this folder a numerpilot project: a commented numerpilot.toml and its folders."""
-    from numerpilot.config import CONFIG_FILE, add_models_toml, starter_toml
+    from numerpilot.config import CONFIG_FILE
+    from numerpilot.config_file import add_models_toml, starter_toml
     from numerpilot.credentials import Credentials, write_credentials
     from numerpilot.fsutil import write_text_atomic
 
@@ -88,7 +89,7 @@ def doctor(ctx: typer.Context, json: JsonOption = False) -> None:
     to fix. Exit 8 when something blocks running."""
     from numerpilot.credentials import default_credentials_path
     from numerpilot.errors import CheckFailed
-    from numerpilot.pipeline.doctor import run_checks
+    from numerpilot.pipeline import run_checks
 
     cli = state(ctx)
     checks = run_checks(

@@ -16,7 +16,7 @@ from numerpilot.cli._common import JsonOption, err, hint, out, print_json, state
 
 if TYPE_CHECKING:
     from numerpilot.clock import Clock
-    from numerpilot.sim.config import CalendarConfig, SimConfig
+    from numerpilot.sim import CalendarConfig, SimConfig
 
 sim_app = typer.Typer(
     help="The local tournament: a Numerai-compatible server for rehearsals.",
@@ -33,8 +33,7 @@ _INTO_ROUND = timedelta(minutes=1)
 
 def _saved(state_file: Path) -> tuple[datetime | None, SimConfig | None]:
     """The sim time a previous run stopped at, and the world's settings, if it ran."""
-    from numerpilot.sim.config import SimConfig
-    from numerpilot.sim.store import Store
+    from numerpilot.sim import SimConfig, Store
 
     if not state_file.exists():
         return None, None
@@ -53,7 +52,7 @@ def rehearsal_start(when: datetime, calendar: CalendarConfig, *, resume: bool) -
     """Where a rehearsal's clock starts so that a round is open: ``when`` itself if a round is
     open then and ``resume`` (a restart keeps its time); else a minute into the next round
     (``resume``) or into the latest round opened by ``when`` (a new world)."""
-    from numerpilot.sim.calendar import latest_round_at, round_times
+    from numerpilot.sim import latest_round_at, round_times
 
     latest = round_times(latest_round_at(when, calendar), calendar)
     if resume:
@@ -74,7 +73,7 @@ def _clock(
     """The wall clock (``real_clock``), simulated time from ``start``, or a rehearsal: simulated
     time that starts (or resumes) inside an open round."""
     from numerpilot.clock import AcceleratedClock, SystemClock, utc
-    from numerpilot.sim.config import SimConfig
+    from numerpilot.sim import SimConfig
 
     if real_clock:
         return SystemClock()
@@ -172,11 +171,8 @@ def serve(
         TimeRemainingColumn,
     )
 
-    from numerpilot.runtime.runner import model_runner
-    from numerpilot.sim.config import load_sim_config
-    from numerpilot.sim.faults import load_faults
-    from numerpilot.sim.server import SimServer
-    from numerpilot.sim.testing import serve_in_thread
+    from numerpilot.runtime import model_runner
+    from numerpilot.sim import SimServer, load_faults, load_sim_config, serve_in_thread
 
     if real_clock and (start is not None or speed is not None):
         raise typer.BadParameter("--real-clock runs at real speed from now; drop --start/--speed")
@@ -261,7 +257,7 @@ def serve(
 
 def _window(now: datetime, calendar: CalendarConfig) -> dict[str, object]:
     """The round open at ``now`` (if any) and when the next one opens, in sim time."""
-    from numerpilot.sim.calendar import latest_round_at, round_times
+    from numerpilot.sim import latest_round_at, round_times
 
     latest = round_times(latest_round_at(now, calendar), calendar)
     is_open = latest.open_time <= now < latest.close_staking_time

@@ -13,7 +13,7 @@ from numerpilot.errors import CheckFailed
 if TYPE_CHECKING:
     from numerpilot.config import Settings
     from numerpilot.runtime import PreflightReport
-    from numerpilot.tournament.client import TournamentClient
+    from numerpilot.tournament import TournamentClient
 
 ModelArgument = Annotated[
     str | None,
@@ -27,7 +27,7 @@ NoDownload = Annotated[
 
 def _client(ctx: typer.Context) -> tuple[TournamentClient, Settings]:
     from numerpilot.credentials import install_redaction, load_credentials
-    from numerpilot.tournament.client import TournamentClient
+    from numerpilot.tournament import TournamentClient
 
     settings = state(ctx).settings()
     credentials = load_credentials()
@@ -92,7 +92,7 @@ def submit(
 
     The upload goes through the ledger as the autopilot's do: ``status`` shows it, and
     ``run`` does not submit the round again."""
-    from numerpilot.agent.manual import submit_by_hand
+    from numerpilot.agent import submit_by_hand
 
     client, settings = _client(ctx)
     with client:
@@ -155,8 +155,8 @@ def upload_model(
     confirm. A dry run stays offline and uses the live data on disk.
 
     The upload is recorded in the ledger as the autopilot's are, so ``run`` keeps it."""
-    from numerpilot.agent.manual import record_model_upload
-    from numerpilot.pipeline.upload_model import upload_model as upload_pickle
+    from numerpilot.agent import record_model_upload
+    from numerpilot.pipeline import upload_model as upload_pickle
     from numerpilot.runtime import PreflightFailed
 
     client, settings = _client(ctx)
@@ -220,7 +220,7 @@ def preflight(
     json: JsonOption = False,
 ) -> None:
     """Run a pickle as Numerai's runtime does (pinned packages, 1 CPU, 4 GB, 10 min)."""
-    from numerpilot.pipeline.upload_model import preflight_file
+    from numerpilot.pipeline import preflight_file
 
     settings = state(ctx).settings()
     with err.status("pre-flight: running the pickle as Numerai does"):

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
     from rich.table import Table
 
-    from numerpilot.pipeline.validate import ValidationResult
+    from numerpilot.pipeline import ValidationResult
 
 # Shown in --help, which must not import the configuration: the config's FEATURE_SET_NAMES and
 # the payout simulation's defaults (pipeline.validate.PayoutParams); a test keeps them equal.
@@ -110,7 +110,8 @@ def validate_command(
         TimeRemainingColumn,
     )
 
-    from numerpilot.pipeline.validate import PayoutParams, file_source, model_source, validate
+    from numerpilot.pipeline import file_source, model_source, validate
+    from numerpilot.scoring import PayoutParams
 
     settings = state(ctx).settings()
     sources = [model_source(settings, m) for m in models or []]

@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from numerpilot.data.manifest import Manifest, matches, read_manifest, record_for, write_manifest
+from numerpilot.data.manifest import (
+    DatasetManifest,
+    matches,
+    read_dataset_manifest,
+    record_for,
+    write_dataset_manifest,
+)
 from numerpilot.errors import ConfigError, TournamentError
-from numerpilot.tournament.client import TournamentClient, version_key
-from numerpilot.tournament.files import RemoteFile
+from numerpilot.tournament import RemoteFile, TournamentClient, version_key
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +104,7 @@ def download_dataset(
         )
     directory = data_dir / version
     directory.mkdir(parents=True, exist_ok=True)
-    manifest = read_manifest(directory)
+    manifest = read_dataset_manifest(directory)
     outcomes: list[FileOutcome] = []
     for name in files:
         if name in missing:
@@ -115,7 +120,7 @@ def _one(
     directory: Path,
     version: str,
     name: str,
-    manifest: Manifest,
+    manifest: DatasetManifest,
     progress: FileProgress | None,
 ) -> FileOutcome:
     dest = directory / name
@@ -145,7 +150,7 @@ def _one(
     if result.skipped and record is not None:
         return FileOutcome(name, "skipped", record.size, record.sha256)
     manifest.files[name] = record_for(dest, result.sha256, result.etag)
-    write_manifest(directory, manifest)
+    write_dataset_manifest(directory, manifest)
     entry = manifest.files[name]
     if result.skipped:
         status: Status = "skipped"

@@ -27,18 +27,14 @@ import numpy.typing as npt
 import psutil
 import pyarrow as pa
 
-from numerpilot.data.checks import (
+from numerpilot.data._checks import (
     check_type,
     is_feature_type,
     is_number_type,
     is_string_type,
     require_columns,
 )
-from numerpilot.data.dataset import Dataset
-from numerpilot.data.features import FeatureMetadata, read_feature_metadata, resolve_features
-from numerpilot.data.manifest import check_file
-from numerpilot.data.predictions import load_predictions
-from numerpilot.data.reader import (
+from numerpilot.data._reader import (
     BATCH_ROWS,
     COLUMNS_PER_PASS,
     DATA_TYPE,
@@ -52,6 +48,10 @@ from numerpilot.data.reader import (
     read_rows,
     row_groups,
 )
+from numerpilot.data.dataset import Dataset
+from numerpilot.data.features import FeatureMetadata, read_feature_metadata, resolve_features
+from numerpilot.data.manifest import check_file
+from numerpilot.data.predictions import load_predictions
 from numerpilot.data.urls import Source, is_url, open_url, source_name
 from numerpilot.errors import ConfigError, DataError
 

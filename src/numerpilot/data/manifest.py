@@ -31,7 +31,7 @@ class FileRecord:
 
 
 @dataclass
-class Manifest:
+class DatasetManifest:
     version: str
     files: dict[str, FileRecord] = field(default_factory=dict)
 
@@ -44,11 +44,11 @@ def manifest_path(version_dir: Path) -> Path:
     return version_dir / MANIFEST_NAME
 
 
-def read_manifest(version_dir: Path) -> Manifest:
+def read_dataset_manifest(version_dir: Path) -> DatasetManifest:
     """The manifest of ``version_dir`` (an empty one if there is none yet)."""
     path = manifest_path(version_dir)
     if not path.exists():
-        return Manifest(version_dir.name)
+        return DatasetManifest(version_dir.name)
     where = str(path)
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -61,7 +61,7 @@ def read_manifest(version_dir: Path) -> Manifest:
             )
             for name, rec in raw["files"].items()
         }
-        return Manifest(str(raw.get("version", version_dir.name)), files)
+        return DatasetManifest(str(raw.get("version", version_dir.name)), files)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise DataError(
             f"{where} is not readable ({e}); delete it to rebuild", path=where
@@ -72,7 +72,7 @@ def read_manifest(version_dir: Path) -> Manifest:
         ) from None
 
 
-def write_manifest(version_dir: Path, manifest: Manifest) -> None:
+def write_dataset_manifest(version_dir: Path, manifest: DatasetManifest) -> None:
     write_text_atomic(manifest_path(version_dir), manifest.to_json())
 
 
@@ -99,7 +99,7 @@ def matches(path: Path, record: FileRecord, *, full: bool) -> bool:
 def check_file(path: Path) -> None:
     """Before ``path`` is used: if a manifest beside it records it, it must still match.
     Files no manifest knows (synthetic data, copies) are used as they are."""
-    manifest = read_manifest(path.parent)
+    manifest = read_dataset_manifest(path.parent)
     record = manifest.files.get(path.name)
     if record is None:
         return
@@ -108,7 +108,7 @@ def check_file(path: Path) -> None:
     if path.stat().st_mtime_ns != record.mtime_ns:
         # Touched but unchanged (copied, restored): remember the new time to hash only once.
         manifest.files[path.name] = record_for(path, record.sha256, record.etag)
-        write_manifest(path.parent, manifest)
+        write_dataset_manifest(path.parent, manifest)
 
 
 def verify(
@@ -116,7 +116,7 @@ def verify(
 ) -> list[str]:
     """Re-check the recorded files of ``version_dir`` (or ``names`` of them); the names that
     were checked. ``DataError`` for the first file that is missing or changed."""
-    manifest = read_manifest(version_dir)
+    manifest = read_dataset_manifest(version_dir)
     wanted = list(manifest.files) if names is None else list(names)
     for name in wanted:
         path = version_dir / name
@@ -145,13 +145,13 @@ def _changed(path: Path, record: FileRecord) -> str:
 
 __all__ = [
     "MANIFEST_NAME",
+    "DatasetManifest",
     "FileRecord",
-    "Manifest",
     "check_file",
     "manifest_path",
     "matches",
-    "read_manifest",
+    "read_dataset_manifest",
     "record_for",
     "verify",
-    "write_manifest",
+    "write_dataset_manifest",
 ]

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
-from scipy.special import ndtri
 
 from numerpilot import __version__
 from numerpilot.clock import monotonic
+from numerpilot.data._reader import RowProgress
+from numerpilot.data._synth_files import Sinks, frame_schema
+from numerpilot.data._synth_layout import SCALE_NAMES, era_label, feature_counts, scale_spec
+from numerpilot.data._synth_world import EraData, EraState, SyntheticWorld
 from numerpilot.data.schema import (
     DATA_TYPE_COLUMN,
     ERA_COLUMN,
@@ -31,13 +34,8 @@ from numerpilot.data.schema import (
     target_horizon,
     version_spec,
 )
-from numerpilot.data.synth_files import Sinks, frame_schema
-from numerpilot.data.synth_layout import SCALE_NAMES, era_label, feature_counts, scale_spec
-from numerpilot.data.synth_world import EraData, EraState, SyntheticWorld
 from numerpilot.errors import DataError
-
-ProgressCallback = Callable[[int, int], None]
-"""Called after each era with (rows written, rows in total)."""
+from numerpilot.scoring import numerai_corr
 
 ORACLE_DIR = "oracle"
 SYNTH_INFO = "synth.json"
@@ -77,32 +75,6 @@ class SynthResult:
             "seconds": self.seconds,
             "files": [vars(f) for f in self.files],
         }
-
-
-def numerai_corr(predictions: np.ndarray, target: np.ndarray) -> float:
-    """Numerai's per-era correlation (as numerai-tools computes it), ignoring NaN targets.
-
-    Kept here because the data layer sits below scoring; the scoring package has the
-    vectorised, general version.
-    """
-    keep = ~np.isnan(target)
-    p, t = predictions[keep], target[keep].astype(np.float64)
-    order = np.argsort(p, kind="stable")
-    ranks = np.empty(len(p))
-    ranks[order] = np.arange(1, len(p) + 1)
-    # average ranks over ties, as pandas' rank(method="average") does
-    sorted_p = p[order]
-    starts = np.flatnonzero(np.r_[True, sorted_p[1:] != sorted_p[:-1]])
-    ends = np.r_[starts[1:], len(p)]
-    mean_rank = (starts + ends + 1) / 2.0
-    ranks[order] = np.repeat(mean_rank, ends - starts)
-    g = ndtri((ranks - 0.5) / len(p))
-    g = np.sign(g) * np.abs(g) ** 1.5
-    t = t - t.mean()
-    t = np.sign(t) * np.abs(t) ** 1.5
-    if g.std() == 0 or t.std() == 0:
-        return float("nan")
-    return float(np.corrcoef(g, t)[0, 1])
 
 
 def estimate_bytes(version: str = "v5.3", scale: str = "demo") -> int:
@@ -164,7 +136,7 @@ class _DatasetWriter:
         self.oracle_corrs: list[float] = []
 
     def _main_arrays(
-        self, d: EraData, era: str, data_type: str, hide: np.ndarray
+        self, d: EraData, era: str, data_type: str, hide: npt.NDArray[np.bool_]
     ) -> list[pa.Array]:
         n = d.n_rows
         features = d.features.T  # (f, n), each row contiguous: zero-copy arrays
@@ -212,7 +184,7 @@ class _DatasetWriter:
         test = d.era_index > scale.eras - scale.test_eras
         pending = d.era_index > scale.eras - scale.test_eras - scale.pending_60d_eras
         # 60-day targets resolve two months after 20-day ones.
-        hide: np.ndarray = np.full(self.n_targets, test) | (self.is_60 & pending)
+        hide: npt.NDArray[np.bool_] = np.full(self.n_targets, test) | (self.is_60 & pending)
         self.validation.add(self._main_arrays(d, era, "test" if test else "validation", hide))
         self._bench("validation", d, era)
         self._example("validation", d)
@@ -220,7 +192,9 @@ class _DatasetWriter:
         if not test:
             if self.meta is not None:
                 self.meta.add([self._era_col(era, d.n_rows), pa.array(d.meta_model), self._ids(d)])
-            self.oracle_corrs.append(numerai_corr(d.oracle, d.targets[:, 0]))
+            one_era = np.zeros(d.n_rows, dtype=np.int64)
+            corr = numerai_corr(d.oracle, d.targets[:, 0], one_era)
+            self.oracle_corrs.append(float(corr[0]))
 
     def live_era(self, d: EraData) -> None:
         self.live.add(self._main_arrays(d, LIVE_ERA, "live", np.ones(self.n_targets, bool)))
@@ -235,7 +209,7 @@ def _features_json(world: SyntheticWorld) -> str:
     )
 
 
-def _synth_json(world: SyntheticWorld, corrs: np.ndarray, live_state: EraState) -> str:
+def _synth_json(world: SyntheticWorld, corrs: npt.NDArray[np.float64], live_state: EraState) -> str:
     scale = world.scale
     info = {
         "generator": f"numerpilot {__version__}",
@@ -274,7 +248,7 @@ def write_dataset(
     version: str = "v5.3",
     scale: str = "demo",
     seed: int = 0,
-    progress: ProgressCallback | None = None,
+    progress: RowProgress | None = None,  # after each era: (rows written, rows in total)
 ) -> SynthResult:
     """Write the synthetic file set of ``version`` to ``out_dir/VERSION`` (see module doc)."""
     if scale not in SCALE_NAMES:
@@ -336,10 +310,8 @@ __all__ = [
     "EraData",
     "EraState",
     "FileSummary",
-    "ProgressCallback",
     "SynthResult",
     "SyntheticWorld",
     "estimate_bytes",
-    "numerai_corr",
     "write_dataset",
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
-from numerpilot.data.checks import short
+from numerpilot.data._checks import short
 from numerpilot.errors import ConfigError, DataError
 
 if TYPE_CHECKING:

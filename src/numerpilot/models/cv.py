@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from numerpilot.data.schema import target_span_eras
+from numerpilot.data import target_span_eras
 from numerpilot.errors import ConfigError, DataError
 
 IntArray = npt.NDArray[np.int64]
@@ -48,7 +48,8 @@ def era_numbers(eras: npt.NDArray[np.str_] | npt.NDArray[np.object_]) -> IntArra
         raise DataError(
             f"era {bad!r} is not numbered; training needs numbered eras", column="era"
         ) from None
-    return numbers[inverse.reshape(-1)]
+    per_row: IntArray = numbers[inverse.reshape(-1)]
+    return per_row
 
 
 @dataclass(frozen=True)

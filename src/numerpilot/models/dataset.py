@@ -48,7 +48,8 @@ class Int8Rows(lgb.Sequence):
         if isinstance(idx, int | np.integer):
             row = self.features[idx if self.rows is None else self.rows[idx]]
             # LightGBM samples single rows as float64 when it looks for bin boundaries.
-            return row.astype(np.float64)
+            as_float: npt.NDArray[Any] = row.astype(np.float64)
+            return as_float
         picked = idx if self.rows is None else self.rows[idx]
         return np.ascontiguousarray(self.features[picked], dtype=np.float32)
 

@@ -4,8 +4,8 @@ Ranks put targets with different scales on one footing, and only the order withi
 counts for Numerai. Optional feature neutralisation (a proportion of the least-squares fit on
 the features, per era) trades some correlation for less feature exposure.
 
-This module needs only numpy and LightGBM, so a model pickled for Numerai's hosted runtime
-can carry it.
+The ranking and the neutralisation are scoring's (one implementation each); the hosted
+pickle carries its own copy of this arithmetic (``runtime/predictor_source.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from numerpilot.models.dataset import predict_rows
+from numerpilot.scoring import neutralize_per_era, tie_kept_rank_per_era
 
 FloatArray = npt.NDArray[np.float64]
 CodeArray = npt.NDArray[np.intp]
@@ -40,34 +41,19 @@ class EnsembleSpec(Protocol):
 
 def era_codes(eras: npt.NDArray[Any]) -> CodeArray:
     """Integer codes of era labels (any hashable labels; live data has one era, ``X``)."""
-    _, codes = np.unique(np.asarray(eras), return_inverse=True)
-    return codes.reshape(-1).astype(np.intp)
+    _, inverse = np.unique(np.asarray(eras), return_inverse=True)
+    codes: CodeArray = inverse.reshape(-1).astype(np.intp)
+    return codes
 
 
 def rank_per_era(values: npt.NDArray[np.floating[Any]], codes: CodeArray) -> FloatArray:
-    """Per era: average rank of ties, as ``(rank - 0.5) / n`` in (0, 1). Vectorised."""
-    n = len(values)
-    if n == 0:
+    """Per era: average rank of ties, as ``(rank - 0.5) / n`` in (0, 1). A model never
+    predicts NaN, so a NaN here is a bug to stop at, not a value to rank."""
+    if len(values) == 0:
         return np.empty(0, dtype=np.float64)
     if np.isnan(values).any():
         raise ValueError("cannot rank NaN predictions")
-    order = np.lexsort((values, codes))
-    v, c = values[order], codes[order]
-    new_era = np.ones(n, dtype=bool)
-    new_era[1:] = c[1:] != c[:-1]
-    new_tie = new_era.copy()
-    new_tie[1:] |= v[1:] != v[:-1]
-    # Position of each sorted row, of its era's first row, and of its tie group's bounds.
-    era_start = np.flatnonzero(new_era)
-    era_size = np.diff(np.append(era_start, n))
-    era_of_row = np.cumsum(new_era) - 1
-    tie_start = np.flatnonzero(new_tie)
-    tie_end = np.append(tie_start[1:], n)
-    tie_of_row = np.cumsum(new_tie) - 1
-    mean_pos = (tie_start + tie_end - 1)[tie_of_row] / 2.0 - era_start[era_of_row]
-    ranked = np.empty(n, dtype=np.float64)
-    ranked[order] = (mean_pos + 0.5) / era_size[era_of_row]
-    return ranked
+    return tie_kept_rank_per_era(values, codes)
 
 
 def combine(predictions: FloatArray, weights: Sequence[float], codes: CodeArray) -> FloatArray:
@@ -81,27 +67,6 @@ def combine(predictions: FloatArray, weights: Sequence[float], codes: CodeArray)
     for j in range(predictions.shape[1]):
         mean += w[j] * rank_per_era(predictions[:, j], codes)
     return rank_per_era(mean / w.sum(), codes)
-
-
-def neutralize_per_era(
-    values: FloatArray,
-    features: npt.NDArray[np.int8],
-    codes: CodeArray,
-    proportion: float,
-) -> FloatArray:
-    """Subtract ``proportion`` of each era's least-squares fit of ``values`` on the features
-    (plus a constant), as numerai-tools' ``neutralize`` does."""
-    if proportion == 0:
-        return values.copy()
-    out = np.empty_like(values)
-    order = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[order])) + 1
-    for rows in np.split(order, bounds):
-        x = np.hstack([features[rows].astype(np.float64), np.ones((len(rows), 1))])
-        y = values[rows]
-        fit = x @ np.linalg.lstsq(x, y, rcond=1e-6)[0]
-        out[rows] = y - proportion * fit
-    return out
 
 
 def target_predictions(
@@ -130,6 +95,8 @@ def predict_columns(
     columns = {t: rank_per_era(raw[:, j], codes) for j, t in enumerate(targets)}
     ensemble = combine(raw, [model.weights[t] for t in targets], codes)
     if model.neutralize_proportion > 0:
+        # Subtract part of each era's least-squares fit on the features (plus a constant),
+        # as numerai-tools' ``neutralize`` does.
         neutral = neutralize_per_era(ensemble, features, codes, model.neutralize_proportion)
         ensemble = rank_per_era(neutral, codes)
     columns[ENSEMBLE] = ensemble
@@ -149,7 +116,6 @@ __all__ = [
     "EnsembleSpec",
     "combine",
     "era_codes",
-    "neutralize_per_era",
     "predict_columns",
     "predict_frame",
     "rank_per_era",

@@ -18,14 +18,13 @@ import numpy as np
 import numpy.typing as npt
 
 from numerpilot.config import LightGBMParams
-from numerpilot.data.dataset import Dataset
-from numerpilot.data.load import EraRange, load_dataset
+from numerpilot.data import Dataset, EraRange, load_dataset
 from numerpilot.models.cv import Split
 from numerpilot.models.ensemble import ENSEMBLE, predict_columns
 from numerpilot.models.params import booster_params
 from numerpilot.models.rows import EraIndex, TrainingFile
 from numerpilot.models.train import BoosterProgress, BoosterResult, EnsembleTrainer
-from numerpilot.scoring.metrics import numerai_corr
+from numerpilot.scoring import numerai_corr
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -76,11 +75,11 @@ class Predictions:
 
     def per_era_corr(self, column: str = ENSEMBLE) -> dict[str, float]:
         """Per-era numerai_corr of ``column`` with the main target, keyed by era label."""
-        scores = score_columns({column: self.columns[column]}, self.target, self.eras)[column]
+        scores = corr_per_column({column: self.columns[column]}, self.target, self.eras)[column]
         return dict(zip(np.unique(self.eras).tolist(), scores.tolist(), strict=True))
 
 
-def score_columns(
+def corr_per_column(
     columns: Mapping[str, FloatArray], target: npt.NDArray[Any], eras: npt.NDArray[Any]
 ) -> dict[str, FloatArray]:
     """Per-era numerai_corr of every column against the main target (eras in sorted order)."""
@@ -243,11 +242,11 @@ __all__ = [
     "EnsembleRecipe",
     "FitProgress",
     "Predictions",
+    "corr_per_column",
     "cross_validate",
     "era_chunks",
     "fit_ensemble",
     "fold_predictions",
     "predict_eras",
     "predict_file",
-    "score_columns",
 ]

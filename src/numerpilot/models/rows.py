@@ -21,8 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from numerpilot.config import LightGBMParams
-from numerpilot.data.dataset import Dataset
-from numerpilot.data.load import MemoryBudgetExceeded, RowProgress, load_dataset
+from numerpilot.data import Dataset, MemoryBudgetExceeded, RowProgress, load_dataset
 from numerpilot.models.cv import era_numbers
 from numerpilot.models.dataset import BIN_SAMPLE_ROWS, StreamedRows, bin_reference, build_streamed
 from numerpilot.models.params import booster_params

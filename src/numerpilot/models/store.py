@@ -64,7 +64,18 @@ class Scores(_Strict):
     eras: int
 
 
-class Manifest(_Strict):
+class CVScores(_Strict):
+    """Walk-forward cross-validation: out-of-fold per-era corr of the ensemble."""
+
+    folds: int
+    embargo_eras: int
+    corr_mean: float
+    corr_std: float
+    corr_sharpe: float
+    per_era: dict[str, float] = Field(description="Era -> out-of-fold corr.")
+
+
+class ModelManifest(_Strict):
     name: str
     created: datetime
     numerpilot_version: str
@@ -86,7 +97,7 @@ class Manifest(_Strict):
     boosters: list[BoosterInfo]
     validation: dict[str, Scores] = Field(description="Column (target or ensemble) -> scores.")
     holdout: dict[str, Scores] = Field(default_factory=dict)
-    cv: dict[str, Any] | None = Field(None, description="Walk-forward out-of-fold scores.")
+    cv: CVScores | None = Field(None, description="Walk-forward out-of-fold scores.")
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,7 @@ class StoredModel:
     """A model read back from the store: what ``ensemble.predict_frame`` needs, and more."""
 
     path: Path
-    manifest: Manifest
+    manifest: ModelManifest
     boosters: list[tuple[str, int, str]]  # (target, seed, LightGBM model text)
 
     @property
@@ -120,7 +131,7 @@ class StoredModel:
 
 def write_model(
     models_dir: Path,
-    manifest: Manifest,
+    manifest: ModelManifest,
     boosters: Mapping[str, str],
     validation_predictions: pd.DataFrame,
 ) -> Path:
@@ -137,10 +148,10 @@ def write_model(
     return path
 
 
-def read_manifest(path: Path) -> Manifest:
+def read_model_manifest(path: Path) -> ModelManifest:
     file = path / MANIFEST
     try:
-        return Manifest.model_validate_json(file.read_bytes())
+        return ModelManifest.model_validate_json(file.read_bytes())
     except FileNotFoundError:
         raise DataError(f"{path} is not a stored model: no {MANIFEST}", path=str(file)) from None
     except ValidationError as e:
@@ -151,7 +162,7 @@ def read_manifest(path: Path) -> Manifest:
 
 def load_model(path: Path) -> StoredModel:
     """Read a stored model (manifest and every booster's text)."""
-    manifest = read_manifest(path)
+    manifest = read_model_manifest(path)
     boosters = []
     for info in manifest.boosters:
         file = path / BOOSTERS / info.file
@@ -164,7 +175,7 @@ def load_model(path: Path) -> StoredModel:
     return StoredModel(path=path, manifest=manifest, boosters=boosters)
 
 
-def list_models(models_dir: Path) -> list[Manifest]:
+def list_models(models_dir: Path) -> list[ModelManifest]:
     """Stored models, oldest first. Unreadable directories are skipped with a warning."""
     found = []
     if not models_dir.is_dir():
@@ -173,7 +184,7 @@ def list_models(models_dir: Path) -> list[Manifest]:
         if child.name.startswith(".") or not (child / MANIFEST).is_file():
             continue
         try:
-            found.append(read_manifest(child))
+            found.append(read_model_manifest(child))
         except DataError as e:
             logger.warning("skipped %s: %s", child, e)
     return sorted(found, key=lambda m: (m.created, m.name))
@@ -277,7 +288,8 @@ __all__ = [
     "MANIFEST",
     "VALIDATION_PREDICTIONS",
     "BoosterInfo",
-    "Manifest",
+    "CVScores",
+    "ModelManifest",
     "PartialRun",
     "Scores",
     "StoredModel",
@@ -285,7 +297,7 @@ __all__ = [
     "booster_info",
     "list_models",
     "load_model",
-    "read_manifest",
+    "read_model_manifest",
     "resolve_model",
     "write_model",
 ]

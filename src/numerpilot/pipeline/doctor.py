@@ -12,10 +12,9 @@ import psutil
 from numerpilot.config import Settings, load_settings
 from numerpilot.credentials import load_credentials
 from numerpilot.errors import CheckFailed, ConfigError, CredentialsError, TournamentError
-from numerpilot.models.store import list_models
+from numerpilot.models import list_models
 from numerpilot.pipeline.train_plan import local_versions
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.submissions import model_ids
+from numerpilot.tournament import TournamentClient, model_ids
 
 Status = Literal["ok", "warn", "fail", "skip"]
 
@@ -106,8 +105,7 @@ def _memory(settings: Settings) -> Check:
 
 def _runtime(settings: Settings | None) -> Check:
     """Model pickles are built by the runtime image's own Python: is it on this machine?"""
-    from numerpilot.runtime.images import resolve_image
-    from numerpilot.runtime.interpreters import find_interpreter, install_hint
+    from numerpilot.runtime import find_interpreter, install_hint, resolve_image
 
     entries = [m for m in settings.tournament.models if m.mode == "upload"] if settings else []
     try:

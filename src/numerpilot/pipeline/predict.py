@@ -8,19 +8,16 @@ from pathlib import Path
 import pandas as pd
 
 from numerpilot.config import Settings
-from numerpilot.data.dataset import Dataset
-from numerpilot.data.features import read_feature_metadata
-from numerpilot.data.load import load_dataset, memory_budget
+from numerpilot.data import Dataset, load_dataset, memory_budget, read_feature_metadata
 from numerpilot.errors import DataError
 from numerpilot.fsutil import atomic_path
+from numerpilot.models import StoredModel, load_model, predict_frame, resolve_model
 from numerpilot.models.benchmark_input import (
     LIVE_BENCHMARK_FILE,
     benchmark_input_of,
     benchmark_values,
     with_benchmark,
 )
-from numerpilot.models.ensemble import predict_frame
-from numerpilot.models.store import StoredModel, load_model, resolve_model
 
 LIVE_FILE, FEATURES_FILE = "live.parquet", "features.json"
 PREDICTIONS_DIR = Path("predictions")

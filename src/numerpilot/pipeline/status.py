@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 from numerpilot.clock import Clock
 from numerpilot.config import Settings
-from numerpilot.errors import TournamentError
+from numerpilot.errors import TransientTournamentError
 
 log = logging.getLogger(__name__)
 
@@ -300,21 +300,18 @@ def tournament_clock(settings: Settings) -> Clock:
     a local tournament's own (one quick ping, whose answer carries it) when it runs at another
     speed. If it does not answer, this machine's time, said in the log."""
     # Imported here: the rest of this module is a pure summary, read by the dashboard too.
+    # The tournament's face loads only the transport (requests) for this, not numerapi.
     from numerpilot.clock import SystemClock
-    from numerpilot.tournament.transport import is_loopback
+    from numerpilot.tournament import is_loopback, local_tournament_clock
 
     url = settings.tournament.api_url
     if url is None or not is_loopback(url):
-        # Numerai's answers never carry a clock: no client (nor numerapi's import) needed.
+        return SystemClock()  # Numerai's answers never carry a clock: nothing to ask
+    try:
+        return local_tournament_clock(url, settings.tournament.request_timeout_seconds)
+    except TransientTournamentError as e:
+        log.warning("judging rounds by this machine's clock: %s", e)
         return SystemClock()
-    from numerpilot.tournament.client import TournamentClient
-
-    with TournamentClient.from_settings(settings) as client:
-        try:
-            client.ping()
-        except TournamentError as e:
-            log.warning("judging rounds by this machine's clock: %s", e)
-        return client.clock
 
 
 __all__ = [

@@ -21,25 +21,31 @@ import pandas as pd
 
 from numerpilot.clock import Clock
 from numerpilot.config import ModelEntry, Settings
-from numerpilot.data.download import download_dataset
-from numerpilot.data.features import read_feature_metadata, resolve_features
-from numerpilot.data.load import load_dataset
-from numerpilot.data.predictions import load_predictions
-from numerpilot.data.schema import version_spec
+from numerpilot.data import (
+    download_dataset,
+    load_dataset,
+    load_predictions,
+    read_feature_metadata,
+    resolve_features,
+    version_spec,
+)
 from numerpilot.errors import ConfigError, DataError, RoundClosed
 from numerpilot.fsutil import sha256_file
-from numerpilot.models.store import StoredModel, load_model, resolve_model
-from numerpilot.pipeline.predict import load_live, predictions_frame
-from numerpilot.pipeline.submission_checks import (
+from numerpilot.models import StoredModel, load_model, resolve_model
+from numerpilot.pipeline._submission_checks import (
     CheckResult,
     read_checked_csv,
     sanity_checks,
     write_predictions_csv,
 )
-from numerpilot.tournament import schedule
-from numerpilot.tournament.client import TournamentClient
-from numerpilot.tournament.rounds import RoundInfo
-from numerpilot.tournament.submissions import SubmissionReceipt, upload_predictions
+from numerpilot.pipeline.predict import load_live, predictions_frame
+from numerpilot.tournament import (
+    RoundInfo,
+    SubmissionReceipt,
+    TournamentClient,
+    upcoming_round,
+    upload_predictions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +133,7 @@ def current_round(client: TournamentClient, clock: Clock) -> RoundInfo:
     if info is not None and info.open_time > now:
         nxt: RoundInfo | None = info
     else:
-        nxt = schedule.upcoming_round(client)
+        nxt = upcoming_round(client)
     when = (
         f"round {info.number} closed for submissions at {info.close_staking_time.isoformat()}"
         if info is not None and info.open_time <= now

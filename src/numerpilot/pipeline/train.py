@@ -12,7 +12,7 @@ import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -21,10 +21,33 @@ import pandas as pd
 from numerpilot import __version__
 from numerpilot.clock import Clock, monotonic
 from numerpilot.config import Settings, TrainSettings
-from numerpilot.data.dataset import Dataset
-from numerpilot.data.load import memory_budget
-from numerpilot.data.manifest import matches, read_manifest
+from numerpilot.data import Dataset, matches, memory_budget, read_dataset_manifest
 from numerpilot.fsutil import sha256_file
+from numerpilot.models import (
+    BinnedRows,
+    BoosterResult,
+    CVScores,
+    EnsembleParts,
+    EnsembleRecipe,
+    EnsembleTrainer,
+    EraIndex,
+    FitProgress,
+    ModelManifest,
+    PartialRun,
+    Scores,
+    Split,
+    TrainingFile,
+    TrainingRows,
+    booster_file,
+    booster_info,
+    corr_per_column,
+    cross_validate,
+    holdout_split,
+    predict_columns,
+    predict_file,
+    walk_forward,
+    write_model,
+)
 from numerpilot.models.benchmark_input import (
     TRAIN_BENCHMARK_FILE,
     VALIDATION_BENCHMARK_FILE,
@@ -32,26 +55,6 @@ from numerpilot.models.benchmark_input import (
     benchmark_values,
     with_benchmark,
 )
-from numerpilot.models.cv import Split, holdout_split, walk_forward
-from numerpilot.models.ensemble import predict_columns
-from numerpilot.models.fit import (
-    EnsembleParts,
-    EnsembleRecipe,
-    FitProgress,
-    cross_validate,
-    predict_file,
-    score_columns,
-)
-from numerpilot.models.rows import EraIndex, TrainingFile, TrainingRows
-from numerpilot.models.store import (
-    Manifest,
-    PartialRun,
-    Scores,
-    booster_file,
-    booster_info,
-    write_model,
-)
-from numerpilot.models.train import BinnedRows, BoosterResult, EnsembleTrainer
 from numerpilot.pipeline.train_plan import (
     FEATURES_FILE,
     TRAIN_FILE,
@@ -59,7 +62,7 @@ from numerpilot.pipeline.train_plan import (
     TrainPlan,
     plan_training,
 )
-from numerpilot.scoring.summary import summarize
+from numerpilot.scoring import summarize
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ class TrainProgress(FitProgress, Protocol):
 class TrainReport:
     name: str
     path: Path
-    manifest: Manifest
+    manifest: ModelManifest
     reused: int  # boosters taken over from an interrupted run
     seconds: float
     notes: list[str] = field(default_factory=list)
@@ -84,7 +87,7 @@ class TrainReport:
 
 def file_sha256(path: Path) -> str:
     """The download manifest's hash while the file is unchanged, else a fresh one."""
-    record = read_manifest(path.parent).files.get(path.name)
+    record = read_dataset_manifest(path.parent).files.get(path.name)
     if record is not None and matches(path, record, full=False):
         return record.sha256
     return sha256_file(path)
@@ -128,7 +131,7 @@ def _validate(
         extra=extra,
     )
     frame = pd.DataFrame(predicted.columns, index=pd.Index(predicted.ids, name="id"))
-    per_era = score_columns(predicted.columns, predicted.target, predicted.eras)
+    per_era = corr_per_column(predicted.columns, predicted.target, predicted.eras)
     return frame, {c: _scores(v) for c, v in per_era.items()}
 
 
@@ -139,7 +142,7 @@ def _cross_validate(
     results: list[BoosterResult],
     partial: PartialRun,
     progress: TrainProgress | None,
-) -> dict[str, Any]:
+) -> CVScores:
     """Walk-forward folds with the trees each target needed on the holdout; out-of-fold
     per-era corr of the ensemble against the main target. Finished folds are kept."""
     rounds = {
@@ -165,14 +168,14 @@ def _cross_validate(
         progress=progress,
     )
     s = summarize(np.array(list(per_era.values())))
-    return {
-        "folds": len(folds),
-        "embargo_eras": plan.embargo,
-        "corr_mean": s.mean,
-        "corr_std": s.std,
-        "corr_sharpe": s.sharpe,
-        "per_era": per_era,
-    }
+    return CVScores(
+        folds=len(folds),
+        embargo_eras=plan.embargo,
+        corr_mean=s.mean,
+        corr_std=s.std,
+        corr_sharpe=s.sharpe,
+        per_era=per_era,
+    )
 
 
 def _describe(index: EraIndex, split: Split | None) -> str:
@@ -262,13 +265,13 @@ def train_model(
         if holdout is None:
             holdout = file.load(holdout_eras)
         columns = predict_columns(spec, holdout.features, holdout.eras)
-        per_era = score_columns(columns, holdout.targets[:, 0], holdout.eras)
+        per_era = corr_per_column(columns, holdout.targets[:, 0], holdout.eras)
         holdout_scores = {c: _scores(v) for c, v in per_era.items()}
         del holdout
     cv = _cross_validate(rows, plan, t, results, partial, progress) if t.cv_folds else None
 
     frame, validation = _validate(spec, plan, budget, progress, t.benchmark_input)
-    manifest = Manifest(
+    manifest = ModelManifest(
         name=plan.name,
         created=clock.now(),
         numerpilot_version=__version__,

@@ -14,10 +14,10 @@ from pathlib import Path
 
 from numerpilot.clock import Clock
 from numerpilot.config import Settings, TrainSettings
-from numerpilot.data.features import read_feature_metadata, resolve_features
+from numerpilot.data import read_feature_metadata, resolve_features
 from numerpilot.errors import ConfigError, DataError
-from numerpilot.models.cv import embargo_eras
-from numerpilot.tournament.client import version_key
+from numerpilot.models import embargo_eras
+from numerpilot.tournament import version_key
 
 TRAIN_FILE, VALIDATION_FILE, FEATURES_FILE = "train.parquet", "validation.parquet", "features.json"
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

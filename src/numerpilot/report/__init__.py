@@ -1,15 +1,18 @@
 """Presentation: the HTML pages (validation report, dashboard), their one chart module and
-their one visual style. Pure rendering: values in, HTML out. The dashboard's web app
-(``report.app``, Starlette) serves what its caller loads; it is imported only by the command
-that serves it. The validation page (numpy, pandas via the scorecard) is imported on first use
-of its names: the dashboard, which ``status`` renders, does not need it."""
+their one visual style. Pure rendering: values in, HTML out.
+
+This face is what other packages import; the modules behind it are private. It stays cheap:
+the dashboard (which ``status`` renders) loads eagerly; the validation page (numpy, pandas via
+the scorecard) and the dashboard's web app (Starlette) load on first use of their names.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from numerpilot.report.dashboard import EMPTY_MESSAGE, render_dashboard
-from numerpilot.report.dashboard_view import (
+from numerpilot.report._charts import fmt
+from numerpilot.report._dashboard import EMPTY_MESSAGE, render_dashboard
+from numerpilot.report._view import (
     SUBMISSION_STATES,
     CurrentRound,
     DashboardView,
@@ -20,7 +23,8 @@ from numerpilot.report.dashboard_view import (
 )
 
 if TYPE_CHECKING:
-    from numerpilot.report.validation import (
+    from numerpilot.report._app import REPORTS_PREFIX, bind, create_app
+    from numerpilot.report._validation import (
         Report,
         ReportColumn,
         Stat,
@@ -28,19 +32,30 @@ if TYPE_CHECKING:
         report_column,
     )
 
-_VALIDATION = {"Report", "ReportColumn", "Stat", "render_report", "report_column"}
+_LAZY = {
+    "Report": "_validation",
+    "ReportColumn": "_validation",
+    "Stat": "_validation",
+    "render_report": "_validation",
+    "report_column": "_validation",
+    "REPORTS_PREFIX": "_app",
+    "bind": "_app",
+    "create_app": "_app",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _VALIDATION:
-        from numerpilot.report import validation
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-        return getattr(validation, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = [
     "EMPTY_MESSAGE",
+    "REPORTS_PREFIX",
     "SUBMISSION_STATES",
     "CurrentRound",
     "DashboardView",
@@ -51,6 +66,9 @@ __all__ = [
     "RoundView",
     "StakeView",
     "Stat",
+    "bind",
+    "create_app",
+    "fmt",
     "render_dashboard",
     "render_report",
     "report_column",

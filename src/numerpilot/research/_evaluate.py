@@ -20,23 +20,23 @@ import numpy as np
 import numpy.typing as npt
 
 from numerpilot.clock import monotonic
-from numerpilot.data.predictions import load_predictions
+from numerpilot.data import load_predictions
 from numerpilot.errors import DataError
-from numerpilot.models.benchmark_input import BenchmarkFile
-from numerpilot.models.cv import walk_forward
-from numerpilot.models.fit import (
+from numerpilot.models import (
     EnsembleRecipe,
+    EraIndex,
     Predictions,
+    TrainingFile,
     fit_ensemble,
     fold_predictions,
     predict_eras,
+    walk_forward,
 )
-from numerpilot.models.rows import EraIndex, TrainingFile
+from numerpilot.models.benchmark_input import BenchmarkFile
 from numerpilot.research._rows import held_if_it_fits
 from numerpilot.research._space import TrialConfig
 from numerpilot.research._spec import EvaluationSettings
-from numerpilot.scoring.metrics import correlation_contribution
-from numerpilot.scoring.summary import max_drawdown, summarize
+from numerpilot.scoring import correlation_contribution, max_drawdown, summarize
 
 log = logging.getLogger(__name__)
 

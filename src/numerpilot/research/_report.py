@@ -17,8 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from numerpilot.fsutil import write_text_atomic
-from numerpilot.report import Report, ReportColumn, Stat, render_report
-from numerpilot.report.charts import fmt
+from numerpilot.report import Report, ReportColumn, Stat, fmt, render_report
 from numerpilot.research._space import TrialConfig
 from numerpilot.research.results import ExperimentSummary, Finalist
 

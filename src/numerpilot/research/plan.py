@@ -17,14 +17,17 @@ from pathlib import Path
 import numpy as np
 
 from numerpilot.config import Settings
-from numerpilot.data.features import read_feature_metadata, resolve_features
-from numerpilot.data.load import load_dataset, memory_budget
+from numerpilot.data import load_dataset, memory_budget, read_feature_metadata, resolve_features
 from numerpilot.data.urls import is_url, url_size
 from numerpilot.errors import ConfigError
-from numerpilot.models.cv import embargo_eras, walk_forward
-from numerpilot.models.rows import TrainingFile
-from numerpilot.pipeline.train import file_sha256
-from numerpilot.pipeline.train_plan import FEATURES_FILE, TRAIN_FILE, VALIDATION_FILE, data_version
+from numerpilot.models import TrainingFile, embargo_eras, walk_forward
+from numerpilot.pipeline import (
+    FEATURES_FILE,
+    TRAIN_FILE,
+    VALIDATION_FILE,
+    data_version,
+    file_sha256,
+)
 from numerpilot.research._cluster import local_size
 from numerpilot.research._evaluate import DataPaths, search_index
 from numerpilot.research._payout import Multipliers, payout_multipliers

@@ -18,16 +18,19 @@ import numpy as np
 
 from numerpilot.clock import Clock
 from numerpilot.config import Settings
-from numerpilot.data.load import load_dataset, memory_budget
-from numerpilot.data.predictions import load_predictions
+from numerpilot.data import load_dataset, load_predictions, memory_budget
+from numerpilot.models import ENSEMBLE, VALIDATION_PREDICTIONS, read_model_manifest
 from numerpilot.models.benchmark_input import TRAIN_BENCHMARK_FILE, benchmark_values
-from numerpilot.models.ensemble import ENSEMBLE
-from numerpilot.models.store import VALIDATION_PREDICTIONS, read_manifest
-from numerpilot.pipeline.train import TrainProgress, TrainReport, train_model
-from numerpilot.pipeline.train_plan import VALIDATION_FILE, data_version
+from numerpilot.pipeline import (
+    VALIDATION_FILE,
+    TrainProgress,
+    TrainReport,
+    data_version,
+    train_model,
+)
 from numerpilot.research._space import TrialConfig
 from numerpilot.research._spec import experiment_path, load_experiment
-from numerpilot.scoring.metrics import numerai_corr
+from numerpilot.scoring import numerai_corr
 
 
 def winner_model_name(experiment: str, config: TrialConfig) -> str:
@@ -69,7 +72,7 @@ def stored_holdout_corr(settings: Settings, model_dir: Path, eras: list[str]) ->
     predictions = model_dir / VALIDATION_PREDICTIONS
     if not predictions.is_file() or not eras:
         return None
-    manifest = read_manifest(model_dir)
+    manifest = read_model_manifest(model_dir)
     validation = settings.data_dir / manifest.data_version / VALIDATION_FILE
     if not validation.is_file():
         return None

@@ -4,7 +4,8 @@ One object per document: its ``kind`` names it, ``schema_version`` is the contra
 (adding a key keeps it; renaming or removing one, or changing a type, bumps it). NaN becomes
 null, amounts (Decimal) decimal strings, paths and times strings. Errors are documents of kind
 ``error``. Kept light (no pydantic): the CLI imports it at start-up. The models and published
-JSON Schema files are in ``documents`` and ``files``.
+JSON Schema files are in ``documents`` and ``files``, whose names this face loads on first use
+(PEP 562).
 """
 
 from __future__ import annotations
@@ -14,12 +15,33 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from importlib import import_module
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from numerpilot.errors import ExitCode, NumerpilotError, SubmissionRejected
 
+if TYPE_CHECKING:
+    from numerpilot.schemas.documents import DOCUMENTS
+    from numerpilot.schemas.files import SCHEMA_DIR, published, schema_text, write_schemas
+
 SCHEMA_VERSION = 1
+
+# Names of the heavier modules (pydantic) -> the module defining them.
+_WHERE = {
+    "DOCUMENTS": "documents",
+    "SCHEMA_DIR": "files",
+    "published": "files",
+    "schema_text": "files",
+    "write_schemas": "files",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
 
 
 def _plain(value: Any) -> Any:
@@ -92,9 +114,14 @@ def numerpilot_error_document(e: NumerpilotError) -> dict[str, Any]:
 
 
 __all__ = [
+    "DOCUMENTS",
     "HINTS",
+    "SCHEMA_DIR",
     "SCHEMA_VERSION",
     "error_document",
     "json_document",
     "numerpilot_error_document",
+    "published",
+    "schema_text",
+    "write_schemas",
 ]

@@ -1,1 +1,77 @@
-"""Pure scoring functions: Numerai's metrics per era and their summaries."""
+"""Pure scoring functions: Numerai's metrics per era and their summaries.
+
+The face of the package: other packages import these names from ``numerpilot.scoring``.
+Names load on first use (PEP 562), so the face costs nothing until a metric is needed.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from numerpilot.scoring.eras import Eras, FloatArray, tie_kept_rank_per_era
+    from numerpilot.scoring.exposure import max_feature_exposure, neutralize, neutralize_per_era
+    from numerpilot.scoring.metrics import correlation_contribution, numerai_corr, rank_correlation
+    from numerpilot.scoring.scorecard import (
+        ColumnScores,
+        PayoutParams,
+        References,
+        StepProgress,
+        score_columns,
+    )
+    from numerpilot.scoring.summary import drawdown, max_drawdown, sharpe, smart_sharpe, summarize
+
+# Public name -> the module (in this package) that defines it.
+_WHERE = {
+    "Eras": "eras",
+    "FloatArray": "eras",
+    "tie_kept_rank_per_era": "eras",
+    "max_feature_exposure": "exposure",
+    "neutralize": "exposure",
+    "neutralize_per_era": "exposure",
+    "correlation_contribution": "metrics",
+    "numerai_corr": "metrics",
+    "rank_correlation": "metrics",
+    "ColumnScores": "scorecard",
+    "PayoutParams": "scorecard",
+    "References": "scorecard",
+    "StepProgress": "scorecard",
+    "score_columns": "scorecard",
+    "drawdown": "summary",
+    "max_drawdown": "summary",
+    "sharpe": "summary",
+    "smart_sharpe": "summary",
+    "summarize": "summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Looked up on every access, not cached: a test that patches the defining module is seen.
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
+
+__all__ = [
+    "ColumnScores",
+    "Eras",
+    "FloatArray",
+    "PayoutParams",
+    "References",
+    "StepProgress",
+    "correlation_contribution",
+    "drawdown",
+    "max_drawdown",
+    "max_feature_exposure",
+    "neutralize",
+    "neutralize_per_era",
+    "numerai_corr",
+    "rank_correlation",
+    "score_columns",
+    "sharpe",
+    "smart_sharpe",
+    "summarize",
+    "tie_kept_rank_per_era",
+]

@@ -95,7 +95,7 @@ class Eras:
         """Inverse of :meth:`sort`: rows back in the caller's order."""
         if self.order is None:
             return values
-        out = np.empty_like(values)
+        out: ArrayT = np.empty_like(values)
         out[self.order] = values
         return out
 
@@ -173,7 +173,8 @@ def segment_pearson(x: FloatArray, y: FloatArray, eras: Eras) -> FloatArray:
     syy = segment_sum(yc * yc, eras)
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = sxy / np.sqrt(sxx * syy[:, None])
-    return np.clip(corr, -1.0, 1.0)
+    clipped: FloatArray = np.clip(corr, -1.0, 1.0)
+    return clipped
 
 
 def segment_sort_order(values: FloatArray, eras: Eras, *, stable: bool = True) -> IntArray:
@@ -198,9 +199,11 @@ def tie_kept_rank(values: FloatArray, eras: Eras) -> FloatArray:
     """Per-era percentile rank of era-sorted ``values`` (n,) with ties averaged.
 
     Equals numerai-tools' ``tie_kept_rank``: ``(rank(method="average") - 0.5) / count``.
+    A NaN (numerai-tools drops those rows first) ranks after every number, NaNs in row order.
     """
     n = values.size
-    order = segment_sort_order(values, eras, stable=False)
+    # Ties get one rank whatever their order; NaNs are not ties, so their order must be fixed.
+    order = segment_sort_order(values, eras, stable=bool(np.isnan(values).any()))
     sorted_values = values[order]
     segment = eras.segment_of_sorted_rows()
     new_group = np.ones(n, dtype=bool)
@@ -216,6 +219,20 @@ def tie_kept_rank(values: FloatArray, eras: Eras) -> FloatArray:
     ranks = np.empty(n)
     ranks[order] = (np.repeat(average, group_len) - 0.5) / eras.counts[segment]
     return ranks
+
+
+def tie_kept_rank_per_era(values: ArrayLike, eras: Eras | ArrayLike) -> FloatArray:
+    """:func:`tie_kept_rank` of ``values`` (n,) in any row order, returned in that order.
+
+    NaN ranks after every number, each NaN on its own. The one per-era ranking of the house:
+    the ensemble ranks with it, and the hosted pickle's copy
+    (``runtime/predictor_source.py``) is held to it by a parity test.
+    """
+    era_index = as_eras(eras)
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape != (era_index.n_rows,):
+        raise DataError(f"values have shape {v.shape} but the eras cover {era_index.n_rows} rows")
+    return era_index.unsort(tie_kept_rank(era_index.sort(v), era_index.sorted_view()))
 
 
 def gaussianize(ranks: FloatArray) -> FloatArray:
@@ -248,4 +265,5 @@ __all__ = [
     "segment_sort_order",
     "segment_sum",
     "tie_kept_rank",
+    "tie_kept_rank_per_era",
 ]

@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 from threadpoolctl import threadpool_limits
 
 from numerpilot.errors import DataError
-from numerpilot.scoring.eras import Eras, FloatArray, rank_gaussianize, segment_center
+from numerpilot.scoring.eras import Eras, FloatArray, as_eras, rank_gaussianize, segment_center
 from numerpilot.scoring.metrics import _numerai_corr_sorted, _prepare
 
 BLOCK_ROWS = 256
@@ -194,10 +194,12 @@ def _neutralize_sorted(
     progress: Progress | None,
     *,
     variance_normalize: bool = False,
+    blank_constant: bool = True,
 ) -> FloatArray:
     """numerai-tools' ``neutralize`` per era on era-sorted ``values``: least squares on the
     features plus a constant (``rcond=1e-6``), minus ``proportion`` of the fit; then, if
-    asked, divided by the era's standard deviation (ddof 0)."""
+    asked, divided by the era's standard deviation (ddof 0). The one neutralisation of the
+    house (the hosted pickle keeps a copy, held to it by a parity test)."""
     eras = reader.eras
     out = np.empty_like(values)
     for era in range(eras.n_eras):
@@ -208,8 +210,9 @@ def _neutralize_sorted(
         design[:, -1] = 1.0
         fit = design @ np.linalg.lstsq(design, v, rcond=1e-6)[0]
         result = v - proportion * fit
-        # numerai-tools blanks columns without variance before fitting: they stay NaN.
-        result[:, np.std(v, axis=0) == 0] = np.nan
+        if blank_constant:
+            # numerai-tools blanks columns without variance before fitting: they stay NaN.
+            result[:, np.std(v, axis=0) == 0] = np.nan
         if variance_normalize:
             # No effect on the ranks FNC takes next, except in the last bit: the division can
             # make two nearly equal values equal, so do it exactly as numerai-tools does.
@@ -241,6 +244,30 @@ def neutralize(
     result = _neutralize_sorted(era_index.sort(matrix), reader, proportion, progress)
     unsorted = era_index.unsort(result)
     return unsorted[:, 0] if one else unsorted
+
+
+def neutralize_per_era(
+    values: ArrayLike,
+    features: NDArray[np.generic],
+    eras: Eras | ArrayLike,
+    proportion: float,
+) -> FloatArray:
+    """Subtract ``proportion`` of each era's least-squares fit of ``values`` (n,) on the
+    features plus a constant, in the caller's row order: a model's own neutralisation.
+
+    Unlike :func:`neutralize` it keeps an era whose values are constant (a one-row live era)
+    and accepts eras of any size, so every row of a live file gets a prediction.
+    """
+    era_index = as_eras(eras)
+    v = np.asarray(values, dtype=np.float64)
+    if v.shape != (era_index.n_rows,):
+        raise DataError(f"values have shape {v.shape} but the eras cover {era_index.n_rows} rows")
+    reader = _FeatureRows(features, era_index, None)
+    # One column as an (n, 1) matrix: numpy solves and multiplies it exactly as a vector.
+    result = _neutralize_sorted(
+        era_index.sort(v[:, None]), reader, proportion, None, blank_constant=False
+    )
+    return era_index.unsort(result)[:, 0]
 
 
 def feature_neutral_corr(
@@ -292,4 +319,5 @@ __all__ = [
     "max_abs",
     "max_feature_exposure",
     "neutralize",
+    "neutralize_per_era",
 ]

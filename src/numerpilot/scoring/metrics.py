@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from numerpilot.errors import DataError
 from numerpilot.scoring.eras import (
     Eras,
     FloatArray,
+    IntArray,
     as_eras,
     gaussianize,
     pow_1_5,
@@ -77,7 +78,7 @@ def _finish(values: FloatArray, one_column: bool) -> FloatArray:
     return values[:, 0] if one_column else values
 
 
-def _top_bottom_rows(order: np.ndarray, eras: Eras, top_bottom: int) -> np.ndarray:
+def _top_bottom_rows(order: IntArray, eras: Eras, top_bottom: int) -> NDArray[np.bool_]:
     """Mask of era-sorted rows among the ``top_bottom`` lowest or highest of their era.
 
     ``order`` sorts the rows by (era, value) with ties by position, as numerai-tools'
@@ -223,8 +224,9 @@ def churn(
     """How much a ranking changed between two rounds: 1 - Spearman correlation on shared ids.
 
     As ``numerai_tools.signals.churn``; with ``top_bottom``, 1 - the mean share of ids that
-    stay among the top and among the bottom ``top_bottom``. Validation ids are new every era,
-    so churn applies to live predictions of consecutive rounds, whose ids are shared.
+    stay among the top and among the bottom ``top_bottom``. Numerai applies it to Signals,
+    whose tickers persist from week to week. Classic ids are new every era, live ones
+    included, so on Classic data it only compares prediction sets over the same era's ids.
     """
     a = previous.astype(np.float64).dropna()
     b = current.astype(np.float64).dropna()

@@ -7,19 +7,25 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from numerpilot.errors import DataError
-from numerpilot.scoring.eras import FloatArray
+
+if TYPE_CHECKING:
+    # Annotations only: the era module imports scipy (0.6 s), which the dashboard that
+    # ``status`` renders from these summaries does not need.
+    from numerpilot.scoring.eras import FloatArray
 
 
 def _scores(per_era: ArrayLike) -> FloatArray:
     values = np.asarray(per_era, dtype=np.float64)
     if values.ndim != 1:
         raise DataError(f"per-era scores must be one-dimensional, got shape {values.shape}")
-    return values[~np.isnan(values)]
+    known: FloatArray = values[~np.isnan(values)]
+    return known
 
 
 def sharpe(per_era: ArrayLike) -> float:
@@ -96,7 +102,7 @@ def apy(returns: ArrayLike, *, periods_per_year: int = 52, compounding_lag: int 
     growth = float(np.prod(1.0 + values))
     if growth <= 0:
         return -1.0
-    return growth ** ((periods_per_year - compounding_lag) / values.size) - 1.0
+    return float(growth ** ((periods_per_year - compounding_lag) / values.size) - 1.0)
 
 
 def calmar_ratio(

@@ -1,7 +1,7 @@
 """The one retry loop of ``tournament/``: tries again after a transient failure, backing off
 on numerpilot's ``Clock`` (never ``time.sleep``), so tests step time instead of waiting.
 
-Both users (a single request in ``transport``, a whole upload in ``upload_steps``) share the
+Both users (a single request in ``transport``, a whole upload in ``_upload_steps``) share the
 same tries (one plus ``retries``) and the same backoff (``backoff_seconds``); what differs is
 passed in: whether a failure may be repeated at all, whether a server's Retry-After counts,
 and a deadline not to sleep past.
@@ -26,7 +26,7 @@ BACKOFF_MAX_SECONDS = 60.0
 def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
     """Delay before retry ``attempt`` (0-based): 1, 2, 4, ... s, at most a minute; a server's
     Retry-After is honoured within the same cap."""
-    delay = min(BACKOFF_FIRST_SECONDS * 2**attempt, BACKOFF_MAX_SECONDS)
+    delay = min(BACKOFF_FIRST_SECONDS * 2.0**attempt, BACKOFF_MAX_SECONDS)
     if retry_after is not None:
         delay = min(max(delay, retry_after), BACKOFF_MAX_SECONDS)
     return delay

@@ -16,9 +16,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from numerpilot.clock import utc
 from numerpilot.errors import (
@@ -28,10 +27,19 @@ from numerpilot.errors import (
     TournamentError,
     TransientTournamentError,
 )
+from numerpilot.tournament._listings import (
+    CLOCK_SKEW,
+    ListedPickle,
+    ListedSubmission,
+    counted_among,
+    counted_submission,
+    list_pickles,
+    list_submissions,
+)
+from numerpilot.tournament._upload_steps import create, put_file, retry_upload, upload_auth
 from numerpilot.tournament.client import CLASSIC_TOURNAMENT, TournamentClient
-from numerpilot.tournament.rounds import RoundInfo, parse_time
+from numerpilot.tournament.rounds import RoundInfo
 from numerpilot.tournament.transport import MaybeApplied
-from numerpilot.tournament.upload_steps import create, put_file, retry_upload, upload_auth
 
 log = logging.getLogger(__name__)
 
@@ -72,21 +80,6 @@ CREATE_PICKLE_MUTATION = """
         }
     }
 """
-SUBMISSIONS_QUERY = """
-    query($modelId: String) {
-        submissions(modelId: $modelId) { id filename insertedAt round { number } }
-    }
-"""
-PICKLES_QUERY = """
-    query($modelId: ID) {
-        computePickles(modelId: $modelId) {
-            id filename assignedModelSlots dataVersion dockerImage validationStatus insertedAt
-        }
-    }
-"""
-# A submission listed this long before an upload began still counts as that upload's: the
-# tournament's clock and ours may disagree a little.
-CLOCK_SKEW = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -135,65 +128,6 @@ def docker_images(client: TournamentClient) -> dict[str, str]:
 def data_versions(client: TournamentClient) -> dict[str, str]:
     """Data versions for model uploads: name -> id."""
     return dict(client.call("data versions", client.api.model_upload_data_versions))
-
-
-def list_submissions(client: TournamentClient, model: str) -> list[dict[str, Any]]:
-    """The model's submissions as the tournament lists them (id, filename, insertedAt, round)."""
-    found = client.query(SUBMISSIONS_QUERY, {"modelId": model}, authorization=True).get(
-        "submissions"
-    )
-    if not isinstance(found, list):
-        raise TournamentError("submissions query answered without a list")
-    return [s for s in found if isinstance(s, dict)]
-
-
-@dataclass(frozen=True)
-class ListedSubmission:
-    submission_id: str
-    filename: str
-    round_number: int | None
-    inserted_at: datetime | None
-
-
-def _listed(raw: dict[str, Any]) -> ListedSubmission:
-    r = raw.get("round")
-    number = r.get("number") if isinstance(r, dict) else None
-    inserted = raw.get("insertedAt")
-    return ListedSubmission(
-        submission_id=str(raw["id"]),
-        filename=str(raw.get("filename") or ""),
-        round_number=None if number is None else int(number),
-        inserted_at=parse_time(inserted, "insertedAt") if inserted else None,
-    )
-
-
-def counted_submission(
-    client: TournamentClient, model: str, round_number: int, since: datetime | None
-) -> ListedSubmission | None:
-    """The model's submission the tournament counts for the round (its latest), if it was
-    made at or after ``since`` (less ``CLOCK_SKEW``); None if the latest is older, or none.
-    ``model`` is the model's id."""
-    return _counted(_listing(client, model), round_number, since)
-
-
-def _listing(client: TournamentClient, model: str) -> list[ListedSubmission]:
-    return [_listed(s) for s in list_submissions(client, model) if s.get("id") is not None]
-
-
-def _counted(
-    listed: list[ListedSubmission], round_number: int, since: datetime | None
-) -> ListedSubmission | None:
-    in_round = [s for s in listed if s.round_number == round_number]
-    if not in_round:
-        return None
-    # The tournament counts the latest; a listing without times is taken in its own order.
-    latest = max(
-        enumerate(in_round),
-        key=lambda p: (p[1].inserted_at or datetime.min.replace(tzinfo=UTC), p[0]),
-    )[1]
-    if since is None or latest.inserted_at is None or latest.inserted_at >= since - CLOCK_SKEW:
-        return latest
-    return None
 
 
 class KeyRefusedBeforeUpload(CredentialsError):
@@ -281,14 +215,14 @@ def upload_predictions(
         except MaybeApplied:
             unsure = True
             raise
-        listed = _listing(client, mid)
+        listed = list_submissions(client, mid)
         mine = next((s for s in listed if s.submission_id == sid), None)
         if mine is not None and mine.round_number not in (None, round_info.number):
             raise TournamentError(
                 f"submission {sid} was recorded for round {mine.round_number}, "
                 f"not {round_info.number}"
             )
-        found = _counted(listed, round_info.number, since)
+        found = counted_among(listed, round_info.number, since)
         if found is None:
             unsure = True  # dropped, or listed late: look again before sending another
             raise TransientTournamentError(f"submission {sid} is not listed after its upload")
@@ -305,15 +239,6 @@ def upload_predictions(
     return retry_upload(
         client, what, attempt, deadline=round_info.close_staking_time, on_deadline=closed
     )
-
-
-def list_pickles(client: TournamentClient, model: str) -> list[dict[str, Any]]:
-    found = client.query(PICKLES_QUERY, {"modelId": model}, authorization=True).get(
-        "computePickles"
-    )
-    if not isinstance(found, list):
-        raise TournamentError("computePickles answered without a list")
-    return [p for p in found if isinstance(p, dict)]
 
 
 def upload_model(
@@ -343,22 +268,20 @@ def upload_model(
             attempts=tries,
         )
 
-    def landed() -> dict[str, Any] | None:
+    def landed() -> ListedPickle | None:
         mine = [
-            p
+            (p.inserted_at, p)
             for p in list_pickles(client, mid)
-            if p.get("id")
-            and p.get("insertedAt")
-            and parse_time(p["insertedAt"], "insertedAt") >= since
+            if p.inserted_at is not None and p.inserted_at >= since
         ]
-        return max(mine, key=lambda p: str(p["insertedAt"])) if mine else None
+        return max(mine, key=lambda found: found[0])[1] if mine else None
 
     def attempt(tries: int) -> ModelUploadReceipt:
         nonlocal unsure
         if unsure:
             found = landed()
             if found is not None:
-                return receipt(str(found["id"]), str(found.get("filename") or ""), tries)
+                return receipt(found.pickle_id, found.filename, tries)
             unsure = False
         auth = upload_auth(
             client,
@@ -379,7 +302,7 @@ def upload_model(
         except MaybeApplied:
             unsure = True
             raise
-        if not any(p.get("id") == uid for p in list_pickles(client, mid)):
+        if not any(p.pickle_id == uid for p in list_pickles(client, mid)):
             raise TransientTournamentError(f"model upload {uid} is not listed after its upload")
         return receipt(uid, auth["filename"], tries)
 
@@ -387,16 +310,11 @@ def upload_model(
 
 
 __all__ = [
-    "CLOCK_SKEW",
     "KeyRefusedBeforeUpload",
-    "ListedSubmission",
     "ModelUploadReceipt",
     "SubmissionReceipt",
-    "counted_submission",
     "data_versions",
     "docker_images",
-    "list_pickles",
-    "list_submissions",
     "model_id",
     "model_ids",
     "upload_model",

@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
+# The cheapest query: every GraphQL server answers it.
+PING_QUERY = "query { __typename }"
+
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 # GraphQL error messages that mean "your key is wrong or may not do this". "token" alone is
@@ -243,6 +246,30 @@ class Transport:
         if not isinstance(answer.get("data"), dict):
             raise TournamentError(f"{where} answered without a 'data' object")
         return answer
+
+
+def ping(transport: Transport) -> None:
+    """Raise ``TransientTournamentError`` if the endpoint does not answer. One try only: a
+    health check should say so at once rather than back off for a minute."""
+    try:
+        transport.query(PING_QUERY, retries=0)
+    except TransientTournamentError:
+        raise
+    except TournamentError:
+        pass  # it answered, if only to refuse the query: it is reachable
+
+
+def local_tournament_clock(url: str, timeout: float) -> ServerTime:
+    """The clock a local tournament announces, read from one ping's answer, with the transport
+    alone: neither numerapi nor the client is imported (``status`` stays quick). Its time is
+    this machine's if the tournament does not answer (``TransientTournamentError`` raised)."""
+    clock = ServerTime()
+    transport = Transport(url, clock=clock, timeout=timeout, retries=0)
+    try:
+        ping(transport)
+    finally:
+        transport.session.close()
+    return clock
 
 
 def _operation_name(query: str) -> str:
