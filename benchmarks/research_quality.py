@@ -1,13 +1,19 @@
 """Does the search find a better model, honestly? The winner against the default model.
 
 For each synthetic world given (``numerpilot data synth --scale small --seed S``), runs one
-experiment on a 2-worker LocalCluster: scouts on every 4th era, the best two re-run on
-every 2nd era, then the final holdout (the latest validation eras with targets, never
+experiment on a 2-worker LocalCluster over the space the issue's hand-tuned run points to
+(all eras, depth 6, 64 leaves, min_child_samples 5000, bagging 0.8, colsample 0.1, lr 0.02
+with more trees): medium or all features x target alone or the three-target ensemble x with
+or without the benchmark model as an input. Scouts train on every 4th era; the best two
+re-run on all eras; then the final holdout (the latest validation eras with targets, never
 searched). The baseline is numerpilot's default configuration (Numerai's example model:
 medium features, three targets, every 4th era, 2000 trees), fitted on the same eras and
 scored on the same holdout eras. The ceiling is the generator's oracle on those eras.
 
-    python benchmarks/research_quality.py /tmp/small0/data /tmp/small1/data
+    python benchmarks/research_quality.py /tmp/small0/data /tmp/small1/data [--trials 8]
+
+``--trials N`` runs the grid's first N scouts (the rest of the grid is not searched);
+``--project DIR`` (once per world) keeps the run in DIR, so that running it again resumes.
 """
 
 from __future__ import annotations
@@ -21,31 +27,34 @@ from pathlib import Path
 EXPERIMENT = """
 [search]
 method = "grid"
-trials = 4
+trials = {trials}
 finalists = 2
 
 [evaluation]
+# No tournament here: the file's multipliers (the default asks Numerai's API).
+multipliers = "file"
 objective = "corr"
 cv_folds = 3
 holdout_eras = 40
 
 [scout]
-era_step_factor = 2
+era_step_factor = 4
 
 [resources]
-workers = 2
+workers = {workers}
 
 [space]
-feature_set = ["medium"]
+feature_set = ["medium", "all"]
 targets = [["target"], ["target", "target_cyrusd_20", "target_teager2b_20"]]
-era_step = [2]
+era_step = [1]
+benchmark_inputs = [false, true]
 
 [space.params]
-n_estimators = [300]
-learning_rate = [0.05]
+n_estimators = [{trees}]
+learning_rate = [0.02]
 max_depth = [6]
 num_leaves = [64]
-min_child_samples = [1000, 5000]
+min_child_samples = [5000]
 bagging_fraction = [0.8]
 colsample_bytree = [0.1]
 """
@@ -65,7 +74,9 @@ def oracle_corr(version_dir: Path, eras: list[str]) -> float:
     return float(np.nanmean(numerai_corr(values, rows.targets[:, 0], rows.eras)))
 
 
-def one_world(data_dir: Path) -> dict[str, object]:
+def one_world(
+    data_dir: Path, project: Path, trees: int, workers: int, trials: int
+) -> dict[str, object]:
     from datetime import UTC, datetime
 
     from numerpilot.agent import Ledger, ResearchLedger
@@ -75,10 +86,13 @@ def one_world(data_dir: Path) -> dict[str, object]:
     from numerpilot.research.results import experiment_summary
     from numerpilot.research.runner import run_experiment
 
-    project = Path(tempfile.mkdtemp(prefix="research-quality-"))
-    (project / "data").symlink_to(data_dir.resolve())
-    (project / "experiments").mkdir()
-    (project / "experiments" / "q.toml").write_text(EXPERIMENT)
+    # The same project again resumes an interrupted run (finished trials are kept).
+    (project / "experiments").mkdir(parents=True, exist_ok=True)
+    if not (project / "data").exists():
+        (project / "data").symlink_to(data_dir.resolve())
+    (project / "experiments" / "q.toml").write_text(
+        EXPERIMENT.format(trees=trees, workers=workers, trials=trials)
+    )
     settings = load_settings(project)  # no numerpilot.toml: the defaults are the baseline
     started = time.perf_counter()
     plan = plan_experiment(settings, "q")
@@ -118,9 +132,23 @@ def one_world(data_dir: Path) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("data_dirs", type=Path, nargs="+")
+    parser.add_argument("--trees", type=int, default=1000, help="Trees per target (lr 0.02).")
+    parser.add_argument("--workers", type=int, default=2, help="Dask workers of the run.")
+    parser.add_argument("--trials", type=int, default=8, help="Scout trials (of the grid's 8).")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        action="append",
+        help="Project folder per world (again: resume it); default: a new temporary one.",
+    )
     args = parser.parse_args()
-    for d in args.data_dirs:  # one document per world, as each finishes
-        print(json.dumps(one_world(d), indent=1), flush=True)
+    projects = args.project or [
+        Path(tempfile.mkdtemp(prefix="research-quality-")) for _ in args.data_dirs
+    ]
+    for d, p in zip(args.data_dirs, projects, strict=True):  # one document per world
+        print(
+            json.dumps(one_world(d, p, args.trees, args.workers, args.trials), indent=1), flush=True
+        )
 
 
 if __name__ == "__main__":

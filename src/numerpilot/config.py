@@ -119,6 +119,12 @@ class TrainSettings(_Section):
     neutralize_proportion: float = Field(
         0.0, ge=0, le=1, description="Feature neutralisation of the ensemble at predict time."
     )
+    benchmark_input: str | None = Field(
+        None,
+        description="A benchmark model (a column of train_benchmark_models.parquet, e.g. "
+        "'v53_lgbm_ender20') fed in as one more input; predictions then join the live "
+        "benchmark file (the hosted pickle takes the frame Numerai passes it).",
+    )
     params: LightGBMParams = Field(default_factory=LightGBMParams)
 
     @model_validator(mode="after")

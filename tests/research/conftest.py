@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_cli import free_port
+
 PROJECT_TOML = """
 [train]
 feature_set = "small"
@@ -53,10 +55,16 @@ colsample_bytree = [0.8]
 """
 
 
-def make_project(root: Path, demo_data_dir: Path, experiments: dict[str, str]) -> Path:
+def make_project(
+    root: Path, demo_data_dir: Path, experiments: dict[str, str], api_url: str | None = None
+) -> Path:
+    """A project on the demo data. Its tournament is ``api_url``, else a loopback port that
+    nothing listens on: experiments that ask for the payout multipliers never leave the
+    machine (and fall back to the file's)."""
     (root / "data").mkdir(parents=True)
     (root / "data" / "v5.3").symlink_to(demo_data_dir / "v5.3")
-    (root / "numerpilot.toml").write_text(PROJECT_TOML)
+    url = api_url or f"http://127.0.0.1:{free_port()}"
+    (root / "numerpilot.toml").write_text(f'{PROJECT_TOML}\n[tournament]\napi_url = "{url}"\n')
     (root / "experiments").mkdir()
     for name, text in experiments.items():
         (root / "experiments" / f"{name}.toml").write_text(text)

@@ -9,7 +9,7 @@ import numpy as np
 
 from numerpilot.config import LightGBMParams
 from numerpilot.models import EnsembleRecipe, TrainingFile
-from numerpilot.research.evaluate import out_of_fold
+from numerpilot.research._evaluate import out_of_fold
 from tests.research.leak_world import HORIZON, write_leak_world
 
 TARGET = "target_leak_20"

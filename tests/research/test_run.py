@@ -12,7 +12,7 @@ from numerpilot.agent import Ledger, ResearchLedger
 from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
 from numerpilot.models import load_model
-from numerpilot.research.evaluate import FULL, HOLDOUT, SCOUT
+from numerpilot.research._evaluate import FULL, HOLDOUT, SCOUT
 from numerpilot.research.runner import BASELINE
 from tests.cli_run import run
 from tests.contract import check_document
@@ -105,7 +105,12 @@ def test_an_experiment_runs_on_two_workers_and_its_winner_is_promoted(
     assert check_document(listed) == "experiment_status"
     [status] = listed["experiments"]
     code, stdout, _ = run(["-C", str(project), "experiment", "show", "fast", "--json"], capsys)
-    assert code == 0 and check_document(json.loads(stdout)) == "experiment_show"
+    shown = json.loads(stdout)
+    assert code == 0 and check_document(shown) == "experiment_show"
+    # The project's tournament does not answer: the file's multipliers, and why, are recorded.
+    paid = shown["payout_multipliers"]
+    assert (paid["corr"], paid["mmc"]) == (0.5, 2.0)
+    assert paid["source"].startswith("experiment file (the tournament did not say")
     assert status["status"] == "promoted" and status["trials_done"] == 7
     code, stdout, _ = run(["-C", str(project), "experiment", "show", "fast"], capsys)
     assert code == 0 and "holdout corr" in stdout

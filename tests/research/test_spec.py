@@ -8,8 +8,8 @@ import pytest
 
 from numerpilot.config import load_settings
 from numerpilot.errors import ExitCode
+from numerpilot.research._spec import load_experiment, starter_experiment
 from numerpilot.research.plan import plan_experiment
-from numerpilot.research.spec import load_experiment, starter_experiment
 from tests.cli_run import run
 from tests.research.conftest import FAST_EXPERIMENT
 

@@ -14,9 +14,7 @@ from sqlalchemy import delete, select
 
 from numerpilot.agent._ledger_schema import ExperimentRow, TrialRow, json_safe
 from numerpilot.agent.ledger import Ledger
-from numerpilot.research.evaluate import TrialScores
-from numerpilot.research.space import TrialConfig
-from numerpilot.research.store import ExperimentRecord, TrialRecord, TrialStore
+from numerpilot.research import ExperimentRecord, TrialConfig, TrialRecord, TrialScores, TrialStore
 
 PENDING = "pending"
 

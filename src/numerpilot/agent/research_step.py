@@ -22,10 +22,15 @@ from numerpilot.config import Settings
 from numerpilot.errors import ConfigError, NumerpilotError
 from numerpilot.models import ENSEMBLE, read_model_manifest
 from numerpilot.pipeline import TrainProgress
-from numerpilot.research.plan import plan_experiment
-from numerpilot.research.promote import stored_holdout_corr, train_winner
-from numerpilot.research.results import experiment_summary
-from numerpilot.research.runner import ExperimentProgress, run_experiment, scheduler_address
+from numerpilot.research import (
+    ExperimentProgress,
+    experiment_summary,
+    plan_experiment,
+    run_experiment,
+    scheduler_address,
+    stored_holdout_corr,
+    train_winner,
+)
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,7 @@ from numerpilot.errors import ConfigError
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
-    from numerpilot.research.results import ExperimentSummary
-    from numerpilot.research.store import TrialRecord
+    from numerpilot.research import ExperimentSummary, TrialRecord
 
 experiment_app = typer.Typer(
     help="Search for a better model: experiments as files, trials on Dask, honest scores.",
@@ -97,7 +96,7 @@ def new(
 ) -> None:
     """Write a commented starting experiment (experiments/NAME.toml) that runs as it is."""
     from numerpilot.fsutil import write_text_atomic
-    from numerpilot.research.spec import experiment_path, starter_experiment
+    from numerpilot.research import experiment_path, starter_experiment
 
     settings = state(ctx).settings()
     path = experiment_path(settings.project_dir, name)
@@ -115,7 +114,7 @@ def new(
 def _summary(ctx: typer.Context, name: str) -> tuple[ExperimentSummary, Any]:
     from numerpilot.agent import Ledger, ResearchLedger
     from numerpilot.clock import SystemClock
-    from numerpilot.research.results import experiment_summary
+    from numerpilot.research import experiment_summary
 
     settings = state(ctx).settings()
     with Ledger.open(settings, SystemClock()) as ledger:
@@ -129,13 +128,14 @@ def _summary(ctx: typer.Context, name: str) -> tuple[ExperimentSummary, Any]:
 
 
 def _write_report(summary: ExperimentSummary, settings: Any) -> Any:
-    from numerpilot.research.report import write_experiment_report
+    from numerpilot.research import write_experiment_report
 
     facts = [
         ("experiment", summary.record.name),
         ("status", summary.record.status),
         ("scouts", f"{len(summary.scouts)} ({summary.failed} failed)"),
         ("trial time", f"{summary.wall_seconds:.0f} s"),
+        ("payout multipliers", _multipliers(summary)),
     ]
     return write_experiment_report(summary, facts, settings.reports_path)
 
@@ -155,8 +155,7 @@ def run(
     """Run (or resume) an experiment: scouts, the best at full scale, the final holdout."""
     from numerpilot.agent import Ledger, ResearchLedger
     from numerpilot.clock import SystemClock
-    from numerpilot.research.plan import plan_experiment
-    from numerpilot.research.runner import run_experiment, scheduler_address
+    from numerpilot.research import plan_experiment, run_experiment, scheduler_address
 
     settings = state(ctx).settings()
     # Planned before the ledger is opened: a bad file or plan leaves nothing behind.
@@ -174,7 +173,7 @@ def run(
     summary, settings = _summary(ctx, name)
     path = _write_report(summary, settings)
     if json:
-        from numerpilot.research.results import summary_json
+        from numerpilot.research import summary_json
 
         print_json(
             {
@@ -194,6 +193,13 @@ def run(
         err.print(f"resumed: {report.reused} trial(s) were already finished")
     _render(summary)
     out.print(f"report: {path}", highlight=False)
+
+
+def _multipliers(summary: ExperimentSummary) -> str:
+    m = summary.multipliers
+    if m is None or not m.multipliers_source:
+        return "-"
+    return f"{m.corr_multiplier:g} CORR + {m.mmc_multiplier:g} MMC, from {m.multipliers_source}"
 
 
 def _render(summary: ExperimentSummary) -> None:
@@ -232,6 +238,7 @@ def _render(summary: ExperimentSummary) -> None:
             "-",
         )
     out.print(table)
+    out.print(f"payout: {_multipliers(summary)}", highlight=False)
 
 
 def status(
@@ -286,7 +293,7 @@ def status(
 
 def show(ctx: typer.Context, name: NameArg, json: JsonOption = False) -> None:
     """Finalists with CV beside holdout, the configured model, and the HTML report."""
-    from numerpilot.research.results import summary_json
+    from numerpilot.research import summary_json
 
     summary, settings = _summary(ctx, name)
     path = _write_report(summary, settings)

@@ -12,6 +12,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 import numpy.typing as npt
@@ -36,14 +37,16 @@ RowProgress = Callable[[int, int], None]
 """Called with (work done, total work), counted in rows per band of columns read."""
 
 
-def open_parquet(path: Path) -> pq.ParquetFile:
+def open_parquet(path: Path | IO[bytes], where: str | None = None) -> pq.ParquetFile:
+    """``path``, or an open file (from a URL: ``where`` names it)."""
+    where = where or str(path)
     try:
         # Eras and data types come as dictionary codes: no string object per row.
         return pq.ParquetFile(path, read_dictionary=[ERA, DATA_TYPE])
     except (pa.ArrowException, OSError) as e:
         raise DataError(
-            f"cannot read {path}: {short(e)} (truncated or corrupt? download it again)",
-            path=str(path),
+            f"cannot read {where}: {short(e)} (truncated or corrupt? download it again)",
+            path=where,
         ) from None
 
 

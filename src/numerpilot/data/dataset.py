@@ -158,6 +158,26 @@ class Dataset:
     def data_type(self) -> npt.NDArray[np.str_]:
         return self._type_labels[self._type_codes]
 
+    def select_eras(self, labels: Sequence[str] | npt.NDArray[np.str_]) -> Dataset:
+        """The rows of the eras ``labels`` (a copy), in this dataset's row order."""
+        wanted = np.isin(self._era_labels, np.asarray(labels, dtype=str))
+        keep = wanted[self._era_codes]
+        present = np.flatnonzero(wanted)
+        remap = np.zeros(len(self._era_labels), dtype=np.int32)
+        remap[present] = np.arange(len(present), dtype=np.int32)
+        return Dataset.from_codes(
+            ids=self._ids.filter(pa.array(keep)),
+            era_codes=remap[self._era_codes[keep]],
+            era_labels=self._era_labels[present],
+            type_codes=self._type_codes[keep],
+            type_labels=self._type_labels,
+            features=np.ascontiguousarray(self.features[keep]),
+            feature_names=self.feature_names,
+            targets=np.ascontiguousarray(self.targets[keep]),
+            target_names=self.target_names,
+            source=self.source,
+        )
+
     def target(self, name: str) -> npt.NDArray[np.float32]:
         """One target column (a view)."""
         try:

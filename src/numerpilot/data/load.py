@@ -52,6 +52,7 @@ from numerpilot.data.dataset import Dataset
 from numerpilot.data.features import FeatureMetadata, read_feature_metadata, resolve_features
 from numerpilot.data.manifest import check_file
 from numerpilot.data.predictions import load_predictions
+from numerpilot.data.urls import Source, is_url, open_url, source_name
 from numerpilot.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def estimate_bytes(n_rows: int, n_features: int, n_targets: int) -> int:
 
 
 def load_dataset(
-    path: Path,
+    path: Source,
     *,
     features: Sequence[str],
     targets: Sequence[str] = (),
@@ -116,7 +117,6 @@ def load_dataset(
     (e.g. ``{"validation"}``), ``eras`` (labels or an ``EraRange``) and ``era_step`` (every
     Nth of the remaining eras, from the first). ``memory_budget_bytes`` defaults to 70 % of
     the available memory; a larger request raises ``MemoryBudgetExceeded``."""
-    path = Path(path)
     where = str(path)
     features, targets = list(features), list(targets)
     for kind, names in (("features", features), ("targets", targets)):
@@ -126,10 +126,14 @@ def load_dataset(
         raise ValueError("a name is listed both as a feature and as a target")
     if era_step < 1:
         raise ValueError("era_step must be at least 1")
-    if not path.exists():
-        raise DataError(f"{where} is missing; run 'numerpilot data download'", path=where)
-    check_file(path)
-    parquet = open_parquet(path)
+    if is_url(path):  # a file every Dask worker can see (see data.urls)
+        parquet = open_parquet(open_url(str(path)), where)
+    else:
+        path = Path(path)
+        if not path.exists():
+            raise DataError(f"{where} is missing; run 'numerpilot data download'", path=where)
+        check_file(path)
+        parquet = open_parquet(path)
     schema = parquet.schema_arrow
     require_columns(schema, [ID, ERA, *features, *targets], where)
     if data_types is not None:
@@ -156,7 +160,9 @@ def load_dataset(
     need = estimate_bytes(n_keep, len(features), len(targets))
     budget = memory_budget() if memory_budget_bytes is None else memory_budget_bytes
     if need > budget:
-        raise _too_big(path, n_keep, len(features), len(targets), need, budget, era_step)
+        raise _too_big(
+            source_name(path), n_keep, len(features), len(targets), need, budget, era_step
+        )
 
     groups, mask = row_groups(parquet, keep)
     ids = read_ids(parquet, groups, mask, where)
@@ -224,11 +230,11 @@ def _compact(
 
 
 def _too_big(
-    path: Path, rows: int, n_features: int, n_targets: int, need: int, budget: int, era_step: int
+    name: str, rows: int, n_features: int, n_targets: int, need: int, budget: int, era_step: int
 ) -> MemoryBudgetExceeded:
     step = max(era_step + 1, math.ceil(era_step * need / budget))
     return MemoryBudgetExceeded(
-        f"loading {rows:,} rows x {n_features:,} features + {n_targets} targets of {path.name} "
+        f"loading {rows:,} rows x {n_features:,} features + {n_targets} targets of {name} "
         f"needs about {need / 1e9:.1f} GB, more than the memory budget of {budget / 1e9:.1f} GB "
         f"(data.memory_budget_fraction of the available memory); use a smaller feature set "
         f"(train.feature_set) or sample eras (train.era_step = {step})",

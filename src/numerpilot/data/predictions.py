@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
 from numerpilot.data._checks import short
+from numerpilot.data.urls import is_url, open_url, source_name
 from numerpilot.errors import DataError
 
 if TYPE_CHECKING:
@@ -17,22 +18,26 @@ if TYPE_CHECKING:
 ID, ERA, DATA_TYPE = "id", "era", "data_type"
 
 
-def load_predictions(path: Path) -> pd.DataFrame:
+def load_predictions(path: Path | str) -> pd.DataFrame:
     """A predictions-shaped file (example predictions, benchmark models, meta model; parquet
     or csv) as a frame indexed by ``id``: ``era``/``data_type`` kept as strings, every other
     column float64."""
     # Imported here: pandas costs 40 MB, which loading the big files never needs.
     import pandas as pd
 
-    path = Path(path)
     where = str(path)
-    if not path.exists():
-        raise DataError(f"{where} is missing", path=where)
+    source: Path | IO[bytes]
+    if is_url(path):  # a file every Dask worker can see (see data.urls)
+        source = open_url(str(path))
+    else:
+        source = Path(path)
+        if not source.exists():
+            raise DataError(f"{where} is missing", path=where)
     try:
-        if path.suffix == ".csv":
-            frame = pd.read_csv(path, dtype={ID: str, ERA: str, DATA_TYPE: str})
+        if source_name(path).endswith(".csv"):
+            frame = pd.read_csv(source, dtype={ID: str, ERA: str, DATA_TYPE: str})
         else:
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(source)
     except (pa.ArrowException, OSError, ValueError, pd.errors.ParserError) as e:
         raise DataError(
             f"cannot read {where}: {short(e)} (truncated or corrupt?)", path=where

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from numerpilot.config import LightGBMParams
-from numerpilot.data import EraRange, load_dataset
+from numerpilot.data import Dataset, EraRange, load_dataset
 from numerpilot.models.cv import Split
 from numerpilot.models.ensemble import ENSEMBLE, predict_columns
 from numerpilot.models.params import booster_params
@@ -208,8 +208,10 @@ def predict_file(
     budget: int,
     *,
     progress: FitProgress | None = None,
+    extra: Callable[[Dataset], Dataset] | None = None,
 ) -> Predictions:
-    """Predict every row of ``path`` (eras without targets too), a chunk of eras at a time."""
+    """Predict every row of ``path`` (eras without targets too), a chunk of eras at a time.
+    ``extra`` adds inputs the file does not hold to each chunk (a benchmark model's)."""
     index = load_dataset(path, features=[], memory_budget_bytes=budget)
     codes, labels = index.era_codes()
     chunks = era_chunks(labels, np.bincount(codes, minlength=len(labels)), PREDICT_CHUNK_ROWS)
@@ -220,6 +222,8 @@ def predict_file(
         part = load_dataset(
             path, features=features, targets=[main_target], eras=chunk, memory_budget_bytes=budget
         )
+        if extra is not None:
+            part = extra(part)
         columns.append(predict_columns(parts, part.features, part.eras))
         ids.append(part.ids)
         eras.append(part.eras)

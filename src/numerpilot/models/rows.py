@@ -49,7 +49,8 @@ class EraIndex:
 class TrainingFile:
     """Reads chosen eras of one file's features and targets, within a memory budget."""
 
-    def __init__(self, path: Path, features: list[str], targets: list[str], budget: int):
+    def __init__(self, path: Path | str, features: list[str], targets: list[str], budget: int):
+        """``path``: a local file, or an fsspec URL (``data.urls``) every worker can see."""
         self.path = path
         self.features = features
         self.targets = targets

@@ -27,6 +27,7 @@ from numerpilot.data import load_dataset
 from numerpilot.errors import CheckFailed, CredentialsError, DataError
 from numerpilot.fsutil import sha256_file
 from numerpilot.models import StoredModel
+from numerpilot.models.benchmark_input import benchmark_input_of
 from numerpilot.pipeline._submission_checks import read_checked_csv, write_predictions_csv
 from numerpilot.pipeline.submit import refresh_live, stored_model, tournament_model
 from numerpilot.runtime import (
@@ -83,9 +84,13 @@ class UploadModelResult:
 
 
 def portable_model(stored: StoredModel) -> PortableModel:
+    # A benchmark input is the last feature; the pickle takes it from the second argument
+    # Numerai passes, live_benchmark_models.
+    column = benchmark_input_of(list(stored.features))
     return PortableModel(
         name=stored.name,
-        features=list(stored.features),
+        features=list(stored.features[:-1] if column else stored.features),
+        benchmark_input=column,
         boosters=[(target, text) for target, _seed, text in stored.boosters],
         weights=dict(stored.weights),
         neutralize_proportion=stored.neutralize_proportion,

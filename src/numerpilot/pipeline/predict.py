@@ -12,6 +12,12 @@ from numerpilot.data import Dataset, load_dataset, memory_budget, read_feature_m
 from numerpilot.errors import DataError
 from numerpilot.fsutil import atomic_path
 from numerpilot.models import StoredModel, load_model, predict_frame, resolve_model
+from numerpilot.models.benchmark_input import (
+    LIVE_BENCHMARK_FILE,
+    benchmark_input_of,
+    benchmark_values,
+    with_benchmark,
+)
 
 LIVE_FILE, FEATURES_FILE = "live.parquet", "features.json"
 PREDICTIONS_DIR = Path("predictions")
@@ -30,7 +36,7 @@ def check_features(model: StoredModel, version_dir: Path) -> None:
     model belongs to another version's layout. Checked on features.json, before any load."""
     meta = read_feature_metadata(version_dir / FEATURES_FILE)
     offered = set(meta.all_features)
-    missing = [f for f in model.features if f not in offered]
+    missing = [f for f in _file_features(model) if f not in offered]
     if missing:
         raise DataError(
             f"model {model.name} was trained on {model.data_version} features; "
@@ -41,15 +47,35 @@ def check_features(model: StoredModel, version_dir: Path) -> None:
         )
 
 
+def _file_features(model: StoredModel) -> list[str]:
+    """The model's features that the dataset files hold (not a benchmark input)."""
+    if benchmark_input_of(model.features) is None:
+        return list(model.features)
+    return list(model.features[:-1])
+
+
 def load_live(settings: Settings, model: StoredModel, version: str) -> Dataset:
-    """The version's live rows with the model's features (checked against features.json)."""
+    """The version's live rows with the model's features (checked against features.json);
+    a model with a benchmark input gets the live benchmark file's predictions joined by id."""
     version_dir = settings.data_dir / version
     check_features(model, version_dir)
-    return load_dataset(
+    live = load_dataset(
         version_dir / LIVE_FILE,
-        features=model.features,
+        features=_file_features(model),
         memory_budget_bytes=memory_budget(settings.data.memory_budget_fraction),
     )
+    column = benchmark_input_of(model.features)
+    if column is None:
+        return live
+    values = benchmark_values(version_dir / LIVE_BENCHMARK_FILE, column)
+    if not values.reindex(live.ids).notna().any():
+        raise DataError(
+            f"{version_dir / LIVE_BENCHMARK_FILE} has no {column} prediction for any live id: "
+            f"model {model.name} needs it (download the round's live files again)",
+            path=str(version_dir / LIVE_BENCHMARK_FILE),
+            column=column,
+        )
+    return with_benchmark(live, values)
 
 
 def predictions_frame(model: StoredModel, live: Dataset) -> pd.DataFrame:

@@ -8,6 +8,7 @@ interruption trains only the (target, seed) pairs still missing.
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,13 @@ from numerpilot.models import (
     predict_file,
     walk_forward,
     write_model,
+)
+from numerpilot.models.benchmark_input import (
+    TRAIN_BENCHMARK_FILE,
+    VALIDATION_BENCHMARK_FILE,
+    BenchmarkFile,
+    benchmark_values,
+    with_benchmark,
 )
 from numerpilot.pipeline.train_plan import (
     FEATURES_FILE,
@@ -101,9 +109,18 @@ def recipe_of(t: TrainSettings, weights: dict[str, float]) -> EnsembleRecipe:
 
 
 def _validate(
-    parts: EnsembleParts, plan: TrainPlan, budget: int, progress: TrainProgress | None
+    parts: EnsembleParts,
+    plan: TrainPlan,
+    budget: int,
+    progress: TrainProgress | None,
+    benchmark: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Scores]]:
-    """Predict the whole validation file (test eras too), chunk by chunk; score on targets."""
+    """Predict the whole validation file (test eras too), chunk by chunk; score on targets.
+    With a ``benchmark`` input, its validation predictions join each chunk."""
+    extra = None
+    if benchmark is not None:
+        values = benchmark_values(plan.version_dir / VALIDATION_BENCHMARK_FILE, benchmark)
+        extra = functools.partial(with_benchmark, values=values)
     predicted = predict_file(
         parts,
         plan.version_dir / VALIDATION_FILE,
@@ -111,6 +128,7 @@ def _validate(
         plan.targets[0],
         budget,
         progress=progress,
+        extra=extra,
     )
     frame = pd.DataFrame(predicted.columns, index=pd.Index(predicted.ids, name="id"))
     per_era = corr_per_column(predicted.columns, predicted.target, predicted.eras)
@@ -201,6 +219,16 @@ def train_model(
         "embargo_eras": plan.embargo,
     }
     file = TrainingFile(plan.version_dir / TRAIN_FILE, plan.features, plan.targets, budget)
+    if t.benchmark_input is not None:  # the benchmark's predictions as a last feature
+        file = BenchmarkFile(
+            plan.version_dir / TRAIN_FILE,
+            plan.features,
+            plan.targets,
+            budget,
+            plan.version_dir / TRAIN_BENCHMARK_FILE,
+            t.benchmark_input,
+        )
+        fingerprint["features"] = file.features
     index = file.index(t.era_step)
     split = holdout_split(index.numbers, t.holdout_eras, plan.embargo)
     train_eras = index.labels[split.train] if split is not None else index.labels
@@ -242,7 +270,7 @@ def train_model(
         del holdout
     cv = _cross_validate(rows, plan, t, results, partial, progress) if t.cv_folds else None
 
-    frame, validation = _validate(spec, plan, budget, progress)
+    frame, validation = _validate(spec, plan, budget, progress, t.benchmark_input)
     manifest = ModelManifest(
         name=plan.name,
         created=clock.now(),
@@ -251,7 +279,7 @@ def train_model(
         data_files=files,
         feature_set=t.feature_set,
         feature_groups=list(t.feature_groups),
-        features=plan.features,
+        features=file.features,
         targets=plan.targets,
         weights=plan.weights,
         seeds=list(t.seeds),

@@ -18,6 +18,7 @@ import numpy as np
 
 from numerpilot.config import Settings
 from numerpilot.data import load_dataset, memory_budget, read_feature_metadata, resolve_features
+from numerpilot.data.urls import is_url, url_size
 from numerpilot.errors import ConfigError
 from numerpilot.models import TrainingFile, embargo_eras, walk_forward
 from numerpilot.pipeline import (
@@ -27,10 +28,11 @@ from numerpilot.pipeline import (
     data_version,
     file_sha256,
 )
-from numerpilot.research.cluster import local_size
-from numerpilot.research.evaluate import DataPaths, search_index
-from numerpilot.research.space import TrialConfig, grid_size, plan_shapes
-from numerpilot.research.spec import Experiment, experiment_path, load_experiment
+from numerpilot.research._cluster import local_size
+from numerpilot.research._evaluate import DataPaths, search_index
+from numerpilot.research._payout import Multipliers, payout_multipliers
+from numerpilot.research._space import TrialConfig, grid_size, plan_shapes
+from numerpilot.research._spec import Experiment, experiment_path, load_experiment
 
 BENCHMARK_FILES = ("train_benchmark_models.parquet", "validation_benchmark_models.parquet")
 META_FILE = "meta_model.parquet"
@@ -52,6 +54,7 @@ class ExperimentPlan:
     workers: int
     budget_per_worker: int
     trials: int  # scout trials the budget allows
+    multipliers: Multipliers  # the payout's, already in experiment.evaluation
 
     def features_of(self, config: TrialConfig) -> list[str]:
         return self.features[(config.feature_set, config.feature_groups)]
@@ -81,6 +84,13 @@ def plan_experiment(
 ) -> ExperimentPlan:
     path = experiment_path(settings.project_dir, name)
     experiment = load_experiment(path)
+    # Resolved once, before anything runs: every trial of the run pays by the same rule, and
+    # other multipliers (the tournament changed them) make another run, as another file would.
+    multipliers = payout_multipliers(settings, experiment.evaluation)
+    resolved = experiment.evaluation.model_copy(
+        update={"corr_multiplier": multipliers.corr, "mmc_multiplier": multipliers.mmc}
+    )
+    experiment = experiment.model_copy(update={"evaluation": resolved})
     space, ev = experiment.space, experiment.evaluation
     version = data_version(settings)
     version_dir = settings.data_dir / version
@@ -158,12 +168,16 @@ def plan_experiment(
         path=path,
         experiment=experiment,
         version=version,
-        paths=DataPaths(
-            train=str(train),
-            validation=str(validation),
-            train_benchmark=_optional(version_dir / BENCHMARK_FILES[0]),
-            validation_benchmark=_optional(version_dir / BENCHMARK_FILES[1]),
-            meta_model=_optional(version_dir / META_FILE),
+        paths=_worker_paths(
+            DataPaths(
+                train=str(train),
+                validation=str(validation),
+                train_benchmark=_optional(version_dir / BENCHMARK_FILES[0]),
+                validation_benchmark=_optional(version_dir / BENCHMARK_FILES[1]),
+                meta_model=_optional(version_dir / META_FILE),
+            ),
+            experiment.resources.data_url,
+            version,
         ),
         features=features,
         embargo=embargo,
@@ -179,6 +193,41 @@ def plan_experiment(
         workers=n_workers,
         budget_per_worker=per_worker,
         trials=trials,
+        multipliers=multipliers,
+    )
+
+
+def _worker_paths(local: DataPaths, data_url: str | None, version: str) -> DataPaths:
+    """The paths workers read: ``local`` (data.dir), or the same files under ``data_url``,
+    each checked there now (present, same size) so a wrong URL fails before any trial."""
+    if data_url is None:
+        return local
+    setting = "resources.data_url"
+    base = f"{data_url.rstrip('/')}/{version}"
+
+    def remote(path: str | None) -> str | None:
+        if path is None:
+            return None
+        name, want = Path(path).name, Path(path).stat().st_size
+        url = f"{base}/{name}"
+        if is_url(url):
+            size = url_size(url, setting)
+        else:  # a plain folder: a path every worker can see
+            size = Path(url).stat().st_size if Path(url).is_file() else -1
+        if size != want:
+            found = "missing" if size < 0 else f"{size:,} bytes"
+            raise ConfigError(
+                f"setting '{setting}': {url} is {found}, not the {want:,} bytes of {name} "
+                "in data.dir"
+            )
+        return url
+
+    return DataPaths(
+        train=str(remote(local.train)),
+        validation=str(remote(local.validation)),
+        train_benchmark=remote(local.train_benchmark),
+        validation_benchmark=remote(local.validation_benchmark),
+        meta_model=remote(local.meta_model),
     )
 
 

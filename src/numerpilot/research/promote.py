@@ -4,7 +4,9 @@ does, and score a stored model on the experiment's holdout eras for a fair compa
 The winner is trained by ``pipeline.train.train_model`` with its configuration in place of the
 project's [train] (so it is stored, validated and loadable like any model); the comparison
 uses the stored model's own validation predictions on exactly the holdout eras the winner
-was scored on, so both are judged on eras neither was chosen on.
+was scored on, so both are judged on eras neither was chosen on. A winner fed a benchmark
+model is trained with it (``train.benchmark_input``) and predicts live by joining the live
+benchmark file, and its hosted pickle takes the live benchmark frame Numerai passes.
 """
 
 from __future__ import annotations
@@ -18,8 +20,16 @@ from numerpilot.clock import Clock
 from numerpilot.config import Settings
 from numerpilot.data import load_dataset, load_predictions, memory_budget
 from numerpilot.models import ENSEMBLE, VALIDATION_PREDICTIONS, read_model_manifest
-from numerpilot.pipeline import VALIDATION_FILE, TrainProgress, TrainReport, train_model
-from numerpilot.research.space import TrialConfig
+from numerpilot.models.benchmark_input import TRAIN_BENCHMARK_FILE, benchmark_values
+from numerpilot.pipeline import (
+    VALIDATION_FILE,
+    TrainProgress,
+    TrainReport,
+    data_version,
+    train_model,
+)
+from numerpilot.research._space import TrialConfig
+from numerpilot.research._spec import experiment_path, load_experiment
 from numerpilot.scoring import numerai_corr
 
 
@@ -38,10 +48,22 @@ def train_winner(
     """Train and store the winner (or find it already stored: the path)."""
     name = winner_model_name(experiment, config)
     stored = settings.models_path / name
+    column = _benchmark_input(settings, experiment, config)
     if (stored / "manifest.json").is_file():
         return stored
-    winner = settings.model_copy(update={"train": config.train_settings(settings.train)})
+    train = config.train_settings(settings.train, column)
+    winner = settings.model_copy(update={"train": train})
     return train_model(winner, clock=clock, name=name, progress=progress)
+
+
+def _benchmark_input(settings: Settings, experiment: str, config: TrialConfig) -> str | None:
+    """The benchmark column the winner was fed (as its trials were), or None."""
+    if not config.benchmark_inputs:
+        return None
+    spec = load_experiment(experiment_path(settings.project_dir, experiment))
+    version_dir = settings.data_dir / data_version(settings)
+    values = benchmark_values(version_dir / TRAIN_BENCHMARK_FILE, spec.evaluation.benchmark)
+    return str(values.name)
 
 
 def stored_holdout_corr(settings: Settings, model_dir: Path, eras: list[str]) -> float | None:

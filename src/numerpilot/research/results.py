@@ -6,9 +6,9 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from numerpilot.research.evaluate import FULL, HOLDOUT, SCOUT, TrialScores
+from numerpilot.research._evaluate import FULL, HOLDOUT, SCOUT, TrialScores
+from numerpilot.research._space import TrialConfig
 from numerpilot.research.runner import BASELINE, rank
-from numerpilot.research.space import TrialConfig
 from numerpilot.research.store import ExperimentRecord, TrialRecord, TrialStore
 
 
@@ -42,6 +42,12 @@ class ExperimentSummary:
     @property
     def winner(self) -> Finalist | None:
         return self.finalists[0] if self.finalists else None
+
+    @property
+    def multipliers(self) -> TrialScores | None:
+        """Scores that say which payout multipliers the run used, and from where."""
+        scored = [t.scores for t in self.scouts if t.scores is not None]
+        return scored[0] if scored else None
 
 
 def experiment_summary(store: TrialStore, record: ExperimentRecord) -> ExperimentSummary:
@@ -122,6 +128,9 @@ def summary_json(summary: ExperimentSummary) -> dict[str, Any]:
         "finalists": [finalist(f) for f in summary.finalists],
         "baseline": None if summary.baseline is None else finalist(summary.baseline),
         "winner": None if summary.winner is None else summary.winner.config_hash,
+        "payout_multipliers": None
+        if (m := summary.multipliers) is None
+        else {"corr": m.corr_multiplier, "mmc": m.mmc_multiplier, "source": m.multipliers_source},
         "failed": summary.failed,
         "trial_seconds": summary.wall_seconds,
         "peak_memory_bytes": summary.peak_memory_bytes,

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, cast
 
 import numpy as np
 
 from numerpilot.clock import monotonic
 from numerpilot.config import Settings, TrainSettings
 from numerpilot.errors import NumerpilotError
-from numerpilot.research.cluster import ClusterInfo, trial_cluster
-from numerpilot.research.evaluate import (
+from numerpilot.research._cluster import ClusterInfo, trial_cluster
+from numerpilot.research._evaluate import (
     BASELINE,
     FULL,
     HOLDOUT,
@@ -32,8 +32,8 @@ from numerpilot.research.evaluate import (
     TrialTask,
     run_trial,
 )
+from numerpilot.research._space import TpeSearch, TrialConfig, grid
 from numerpilot.research.plan import ExperimentPlan
-from numerpilot.research.space import TpeSearch, TrialConfig, grid
 from numerpilot.research.store import TrialRecord, TrialStore
 
 if TYPE_CHECKING:
@@ -43,6 +43,22 @@ log = logging.getLogger(__name__)
 
 # What a trial may fail with and leave the rest of the experiment running.
 TRIAL_ERRORS = (NumerpilotError, ValueError, ArithmeticError, LookupError, MemoryError, OSError)
+
+
+class TrialFuture(Protocol):
+    """What the runner uses of a Dask future (distributed has no type hints)."""
+
+    def result(self) -> TrialOutcome: ...
+    def done(self) -> bool: ...
+    def cancel(self) -> None: ...
+    def cancelled(self) -> bool: ...
+
+
+def _as_completed(futures: list[TrialFuture]) -> Iterator[TrialFuture]:
+    from distributed import as_completed
+
+    typed = cast("Callable[[list[TrialFuture]], Iterable[TrialFuture]]", as_completed)
+    return iter(typed(futures))
 
 
 class ExperimentProgress(Protocol):
@@ -75,6 +91,7 @@ def baseline_config(t: TrainSettings) -> TrialConfig:
         aux_weight=weights[1] / weights[0] if len(weights) > 1 and weights[0] else 1.0,
         era_step=t.era_step,
         neutralize_proportion=t.neutralize_proportion,
+        benchmark_inputs=t.benchmark_input is not None,
         params={k: float(v) for k, v in params.items()},
     )
 
@@ -153,6 +170,7 @@ class _Run:
             benchmark=self.plan.experiment.evaluation.benchmark,
             num_threads=self.info.lightgbm_threads,
             memory_budget=self.plan.budget_per_worker,
+            multipliers_source=self.plan.multipliers.source,
         )
 
     def over_time(self) -> bool:
@@ -163,8 +181,6 @@ class _Run:
         self, phase: str, configs: dict[int, TrialConfig], *, stop: Callable[[], bool] = bool
     ) -> dict[int, TrialRecord]:
         """Every trial of ``configs`` not yet finished, as Dask tasks; results stored at once."""
-        from distributed import as_completed
-
         done = {
             r.number: r
             for r in self.store.trials(self.exp, phase)
@@ -176,8 +192,10 @@ class _Run:
             return done
         self.store.record_pending(self.exp, phase, todo)
         tasks = {n: self.task(phase, n, c) for n, c in todo.items()}
-        futures = {self.client.submit(_work, t, pure=False): n for n, t in tasks.items()}
-        for future in as_completed(list(futures)):
+        futures: dict[TrialFuture, int] = {
+            self.client.submit(_work, t, pure=False): n for n, t in tasks.items()
+        }
+        for future in _as_completed(list(futures)):
             number = futures[future]
             if future.cancelled():
                 continue
@@ -193,9 +211,11 @@ class _Run:
                         other.cancel()
         return done
 
-    def _record(self, phase: str, number: int, config: TrialConfig, future: object) -> TrialRecord:
+    def _record(
+        self, phase: str, number: int, config: TrialConfig, future: TrialFuture
+    ) -> TrialRecord:
         try:
-            outcome: TrialOutcome = future.result()  # type: ignore[attr-defined]
+            outcome = future.result()
         except TRIAL_ERRORS as e:
             log.warning("trial %s %d failed: %s", phase, number, e)
             return TrialRecord(

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from numerpilot.research.evaluate import TrialScores
-from numerpilot.research.space import TrialConfig
+from numerpilot.research._evaluate import TrialScores
+from numerpilot.research._space import TrialConfig
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ class PortableModel:
     neutralize_proportion: float = 0.0
     era_column: str = "era"
     info: dict[str, str] = field(default_factory=dict)
+    # A benchmark model's column fed in after ``features`` (from live_benchmark_models).
+    benchmark_input: str | None = None
 
     def __post_init__(self) -> None:
         if not self.boosters:
@@ -71,6 +73,7 @@ class PortableModel:
             "neutralize_proportion": float(self.neutralize_proportion),
             "era_column": self.era_column,
             "info": {str(k): str(v) for k, v in self.info.items()},
+            **({"benchmark_input": self.benchmark_input} if self.benchmark_input else {}),
         }
 
 

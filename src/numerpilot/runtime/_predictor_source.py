@@ -115,6 +115,9 @@ def build(payload: dict[str, Any]) -> Any:
     weights = {str(t): float(w) for t, w in payload["weights"].items()}
     proportion = float(payload["neutralize_proportion"])
     era_column = str(payload.get("era_column", "era"))
+    # A benchmark model fed in as a last input: its live predictions, binned per era like a
+    # feature (numerpilot.models.benchmark_input.quantile_bins), 2 where it has none.
+    benchmark = payload.get("benchmark_input")
 
     def predict(
         live_features: pd.DataFrame, live_benchmark_models: pd.DataFrame | None = None
@@ -130,6 +133,17 @@ def build(payload: dict[str, Any]) -> Any:
             eras = live_features[era_column].astype(str).to_numpy()
         else:
             eras = np.full(len(live_features), "X", dtype=object)
+        if benchmark is not None:
+            if live_benchmark_models is None or benchmark not in live_benchmark_models.columns:
+                raise KeyError(f"the live benchmark models lack the model's input {benchmark}")
+            joined = live_benchmark_models[benchmark].reindex(live_features.index)
+            bench = joined.to_numpy(dtype=np.float64)
+            column = np.full(len(bench), 2.0, dtype=np.float32)
+            known = np.isfinite(bench)
+            if known.any():
+                ranks = rank_per_era(bench[known], era_codes(eras)[known])
+                column[known] = np.minimum(np.floor(ranks * 5), 4)
+            x = np.ascontiguousarray(np.column_stack([x, column]), dtype=np.float32)
         values = ensemble_predict(boosters, weights, proportion, x, eras)
         return pd.DataFrame({"prediction": values}, index=live_features.index.rename("id"))
 

@@ -144,6 +144,53 @@ def parse_performance(raw: Mapping[str, Any]) -> RoundPerformance:
     )
 
 
+CURRENT_MULTIPLIERS_QUERY = """
+    query($tournament: Int!) {
+      rounds(tournament: $tournament number: 0) {
+        number
+        roundScoreConfigs { displayName defaultMultiplier isPayout }
+      }
+    }
+"""
+
+
+@dataclass(frozen=True)
+class PayoutMultipliers:
+    """The CORR and MMC multipliers the tournament pays the open round with."""
+
+    round_number: int
+    corr: float
+    mmc: float
+
+
+def current_multipliers(client: TournamentClient) -> PayoutMultipliers:
+    """The open round's payout multipliers (a public query: no credentials needed).
+    ``TournamentError`` if no round is open or the round names no CORR or MMC multiplier."""
+    data = client.query(CURRENT_MULTIPLIERS_QUERY, {"tournament": CLASSIC_TOURNAMENT})
+    rounds = data.get("rounds")
+    if not isinstance(rounds, list) or not rounds or not isinstance(rounds[0], dict):
+        raise TournamentError("no open round to read the payout multipliers of")
+    raw = rounds[0]
+    found: dict[str, float] = {}
+    for c in raw.get("roundScoreConfigs") or []:
+        if isinstance(c, dict) and c.get("isPayout") is not False:
+            value = _float(c.get("defaultMultiplier"), f"multiplier of {c.get('displayName')}")
+            if isinstance(c.get("displayName"), str) and value is not None:
+                found[c["displayName"]] = value
+    corr, mmc = _first(found, CORR_NAMES), _first(found, MMC_NAMES)
+    if corr is None or mmc is None:
+        raise TournamentError(f"the open round names no CORR and MMC multipliers: {found}")
+    return PayoutMultipliers(int(raw.get("number") or 0), corr, mmc)
+
+
+def model_ids(client: TournamentClient) -> dict[str, str]:
+    """The account's model names and ids (needs credentials)."""
+    found = client.call("account models", client.api.get_models)
+    if not isinstance(found, dict):
+        raise TournamentError("the account's models came back as something other than a map")
+    return {str(k): str(v) for k, v in found.items()}
+
+
 def performances(client: TournamentClient, model_id: str) -> list[RoundPerformance]:
     """Every round the model took part in, oldest first."""
     data = client.query(PERFORMANCES_QUERY, {"modelId": model_id, "tournament": CLASSIC_TOURNAMENT})
@@ -156,9 +203,13 @@ def performances(client: TournamentClient, model_id: str) -> list[RoundPerforman
 
 __all__ = [
     "CORR_NAMES",
+    "CURRENT_MULTIPLIERS_QUERY",
     "MMC_NAMES",
     "PERFORMANCES_QUERY",
+    "PayoutMultipliers",
     "RoundPerformance",
+    "current_multipliers",
+    "model_ids",
     "parse_performance",
     "performances",
 ]

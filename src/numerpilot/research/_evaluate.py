@@ -15,7 +15,6 @@ import logging
 import math
 import resource
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -33,9 +32,10 @@ from numerpilot.models import (
     predict_eras,
     walk_forward,
 )
-from numerpilot.research.inputs import WithBenchmark
-from numerpilot.research.space import TrialConfig
-from numerpilot.research.spec import EvaluationSettings
+from numerpilot.models.benchmark_input import BenchmarkFile
+from numerpilot.research._rows import held_if_it_fits
+from numerpilot.research._space import TrialConfig
+from numerpilot.research._spec import EvaluationSettings
 from numerpilot.scoring import correlation_contribution, max_drawdown, summarize
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ FloatArrayOpt = npt.NDArray[np.float64] | None
 
 @dataclass(frozen=True)
 class DataPaths:
-    """Where a worker reads the data: paths every worker can see (a shared filesystem)."""
+    """Where a worker reads the data: paths or fsspec URLs every worker can see."""
 
     train: str
     validation: str
@@ -77,6 +77,7 @@ class TrialTask:
     benchmark: str | None
     num_threads: int
     memory_budget: int
+    multipliers_source: str = ""  # where evaluation's multipliers came from
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,10 @@ class TrialScores:
     mmc_mean: float
     payout_mean: float
     eras: int
+    # The multipliers payout_mean was computed with, and where they came from.
+    corr_multiplier: float = math.nan
+    mmc_multiplier: float = math.nan
+    multipliers_source: str = ""
 
     def objective(self, name: str) -> float:
         return {
@@ -118,9 +123,9 @@ def search_index(file: TrainingFile, era_step: int, last_era: int) -> EraIndex:
 
 def _aligned(path: str | None, column: str | None, ids: npt.NDArray[np.object_]) -> FloatArrayOpt:
     """``column`` of a predictions file in the order of ``ids`` (NaN where not covered)."""
-    if path is None or not Path(path).exists():
+    if path is None:
         return None
-    frame = load_predictions(Path(path))
+    frame = load_predictions(path)
     if column is None:
         names = [c for c in frame.columns if c not in ("era", "data_type")]
         if not names:
@@ -137,6 +142,7 @@ def era_scores(
     evaluation: EvaluationSettings,
     benchmark: FloatArrayOpt,
     meta: FloatArrayOpt,
+    multipliers_source: str = "",
 ) -> tuple[TrialScores, dict[str, dict[str, float]]]:
     """Per-era CORR, BMC, MMC and payout of the ensemble, and their summary."""
     labels = np.unique(predicted.eras).tolist()
@@ -183,6 +189,9 @@ def era_scores(
         mmc_mean=mean(mmc),
         payout_mean=mean(payout),
         eras=s.eras,
+        corr_multiplier=evaluation.corr_multiplier,
+        mmc_multiplier=evaluation.mmc_multiplier,
+        multipliers_source=multipliers_source,
     )
     per_era = {
         era: {"corr": float(c), "bmc": float(b), "mmc": float(m), "payout": float(p)}
@@ -215,14 +224,14 @@ def peak_memory_bytes() -> int:
 def _file(task: TrialTask, path: str, benchmark: str | None) -> TrainingFile:
     targets = list(task.config.targets)
     if not task.config.benchmark_inputs:
-        return TrainingFile(Path(path), task.features, targets, task.memory_budget)
+        return TrainingFile(path, task.features, targets, task.memory_budget)
     if benchmark is None:
         raise DataError(
             f"no benchmark models file beside {path}: 'space.benchmark_inputs' needs it",
             path=path,
         )
-    return WithBenchmark(
-        Path(path), task.features, targets, task.memory_budget, Path(benchmark), task.benchmark
+    return BenchmarkFile(
+        path, task.features, targets, task.memory_budget, benchmark, task.benchmark
     )
 
 
@@ -239,6 +248,7 @@ def run_trial(task: TrialTask) -> TrialOutcome:
     )
     train = _file(task, task.paths.train, task.paths.train_benchmark)
     index = search_index(train, task.era_step, task.last_search_era)
+    train = held_if_it_fits(train, index)
     if task.phase in (HOLDOUT, BASELINE):
         parts = fit_ensemble(recipe, train, index, index.labels)
         valid = _file(task, task.paths.validation, task.paths.validation_benchmark)
@@ -249,7 +259,9 @@ def run_trial(task: TrialTask) -> TrialOutcome:
         bench_path, meta_path = task.paths.train_benchmark, None
     benchmark = _aligned(bench_path, task.benchmark, predicted.ids)
     meta = _aligned(meta_path, META_COLUMN, predicted.ids)
-    scores, per_era = era_scores(predicted, task.evaluation, benchmark, meta)
+    scores, per_era = era_scores(
+        predicted, task.evaluation, benchmark, meta, task.multipliers_source
+    )
     return TrialOutcome(
         scores=scores,
         per_era=per_era,

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from numerpilot.config import LightGBMParams, TrainSettings
 from numerpilot.errors import ConfigError
-from numerpilot.research.spec import INT_PARAMS, PRESETS, Experiment, Range, SpaceSettings
+from numerpilot.research._spec import INT_PARAMS, PRESETS, Experiment, Range, SpaceSettings
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +55,14 @@ class TrialConfig(BaseModel):
     def weights(self) -> dict[str, float]:
         return {t: (1.0 if i == 0 else self.aux_weight) for i, t in enumerate(self.targets)}
 
-    def train_settings(self, base: TrainSettings) -> TrainSettings:
+    def train_settings(self, base: TrainSettings, benchmark: str | None = None) -> TrainSettings:
         """``base`` (the project's [train]) with this configuration in place: what promote
-        trains. Early stopping and threads stay the project's."""
-        if self.benchmark_inputs:
+        trains. Early stopping and threads stay the project's. ``benchmark``: the benchmark
+        column the trials were fed (with ``benchmark_inputs``)."""
+        if self.benchmark_inputs and benchmark is None:
             raise ConfigError(
-                "setting 'space.benchmark_inputs': this configuration uses the benchmark "
-                "models as inputs, which is scored in research but cannot be promoted yet "
-                "(live prediction would need the live benchmark file)"
+                "setting 'space.benchmark_inputs': this configuration feeds a benchmark model "
+                "in; say which (setting 'evaluation.benchmark')"
             )
         params = self.lightgbm(base.params.num_threads).model_copy(
             update={"early_stopping_rounds": base.params.early_stopping_rounds}
@@ -75,6 +75,7 @@ class TrialConfig(BaseModel):
                 "target_weights": [self.weights()[t] for t in self.targets],
                 "era_step": self.era_step,
                 "neutralize_proportion": self.neutralize_proportion,
+                "benchmark_input": benchmark if self.benchmark_inputs else None,
                 "params": params,
             }
         )

@@ -106,11 +106,17 @@ class EvaluationSettings(_Strict):
         "CORR + mmc_multiplier * MMC), BMC standing in where the meta model does not cover "
         "the eras), 'corr', 'corr_sharpe', 'bmc' or 'mmc'.",
     )
+    multipliers: Literal["tournament", "file"] = Field(
+        "tournament",
+        description="Where the payout multipliers come from: 'tournament': the open round's, "
+        "asked of the project's tournament before the run (the two values below only if it "
+        "cannot be reached); 'file': the two values below.",
+    )
     corr_multiplier: float = Field(
-        0.5, ge=0, description="The tournament's CORR payout multiplier (per round on the API)."
+        0.5, ge=0, description="CORR payout multiplier (multipliers = 'file', or no tournament)."
     )
     mmc_multiplier: float = Field(
-        2.0, ge=0, description="The tournament's MMC payout multiplier (per round on the API)."
+        2.0, ge=0, description="MMC payout multiplier (multipliers = 'file', or no tournament)."
     )
     cv_folds: int = Field(3, ge=2, description="Walk-forward folds over the train eras.")
     embargo_eras: int | None = Field(
@@ -151,6 +157,13 @@ class ResourceSettings(_Strict):
     scheduler: str | None = Field(
         None, description="tcp://HOST:PORT of an existing Dask cluster (default: [research])."
     )
+    data_url: str | None = Field(
+        None,
+        description="Where workers read the dataset: a folder or fsspec URL holding VERSION/ "
+        "like data.dir (e.g. 's3://bucket/numerai', 'file:///shared/numerai') that every "
+        "worker can see; it must hold the same files as data.dir, which plans the run "
+        "(unset: data.dir's paths).",
+    )
 
 
 class SpaceSettings(_Strict):
@@ -179,8 +192,8 @@ class SpaceSettings(_Strict):
     )
     benchmark_inputs: list[bool] = Field(
         default_factory=lambda: [False],
-        description="Feed the benchmark model's predictions in as one more input (scored in "
-        "research; such a winner cannot be promoted yet).",
+        description="Feed the benchmark model's predictions in as one more input (a promoted "
+        "winner with it joins the live benchmark file, in CSV and in the hosted pickle).",
     )
     params: dict[str, ParamChoice] = Field(
         default_factory=dict,
@@ -298,7 +311,9 @@ finalists = 2
 [evaluation]
 # What ranks trials: "payout" (what Numerai pays), "corr", "corr_sharpe", "bmc" or "mmc".
 objective = "payout"
-# The tournament's payout multipliers (they change: check the current round's).
+# The payout multipliers: "tournament" asks the open round's before the run (the two values
+# below are used only if the tournament cannot be reached); "file" uses the two values below.
+multipliers = "tournament"
 corr_multiplier = 0.5
 mmc_multiplier = 2.0
 # Walk-forward CV over the train eras, with an embargo of at least the targets' horizon.
@@ -324,7 +339,7 @@ targets = [["target"]]
 aux_weight = [1.0]
 era_step = [4]
 neutralize_proportion = [0.0]
-# The benchmark model's predictions as one more input (scored here; not promotable yet).
+# The benchmark model's predictions as one more input (the live benchmark file joins them).
 benchmark_inputs = [false]
 
 [space.params]

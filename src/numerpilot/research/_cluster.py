@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from numerpilot.errors import ConfigError
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class ClusterInfo:
     address: str
-    workers: int
+    workers: int  # trials that run at once (a remote worker runs one per Dask thread)
     lightgbm_threads: int  # per trial
     dashboard: str | None
     local: bool
@@ -48,8 +48,11 @@ def trial_cluster(
     processes: bool = True,
 ) -> Iterator[tuple[Client, ClusterInfo]]:
     """A client on ``scheduler``, or on a LocalCluster of ``workers`` (loopback only)."""
-    from distributed import Client, LocalCluster
+    import distributed
 
+    # distributed has no type hints: its two constructors, typed by what they return.
+    Client = cast("Callable[..., distributed.Client]", distributed.Client)
+    LocalCluster = cast("Callable[..., distributed.LocalCluster]", distributed.LocalCluster)
     cores = os.cpu_count() or 1
     if scheduler:
         try:
@@ -62,8 +65,10 @@ def trial_cluster(
             found = client.scheduler_info()["workers"]
             if not found:
                 raise ConfigError(f"setting 'research.scheduler': {scheduler} has no workers")
-            threads = min(int(w.get("nthreads", 1)) for w in found.values())
-            yield client, ClusterInfo(scheduler, len(found), threads, client.dashboard_link, False)
+            # Each of a worker's Dask threads runs one trial at a time; with one LightGBM
+            # thread per trial, trials x threads = the worker's threads (its cores, by default).
+            slots = sum(int(w.get("nthreads", 1)) for w in found.values())
+            yield client, ClusterInfo(scheduler, slots, 1, client.dashboard_link, False)
         return
     cluster = LocalCluster(
         n_workers=workers,

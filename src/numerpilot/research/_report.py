@@ -14,14 +14,17 @@ from html import escape
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from numerpilot.fsutil import write_text_atomic
 from numerpilot.report import Report, ReportColumn, Stat, fmt, render_report
+from numerpilot.research._space import TrialConfig
 from numerpilot.research.results import ExperimentSummary, Finalist
-from numerpilot.research.space import TrialConfig
 
 
-def _series(per_era: dict[str, dict[str, float]], eras: list[str], key: str) -> np.ndarray:
+def _series(
+    per_era: dict[str, dict[str, float]], eras: list[str], key: str
+) -> npt.NDArray[np.float64]:
     return np.array([per_era.get(e, {}).get(key, math.nan) for e in eras], dtype=np.float64)
 
 
