@@ -103,6 +103,12 @@ class CheckFailed(NumerpilotError):
     exit_code = ExitCode.BLOCKED
 
 
+def short(error: BaseException, limit: int = 160) -> str:
+    """An exception's message on one line, cut to ``limit`` characters."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 __all__ = [
     "CheckFailed",
     "ConfigError",
@@ -115,4 +121,5 @@ __all__ = [
     "SubmissionRejected",
     "TournamentError",
     "TransientTournamentError",
+    "short",
 ]

@@ -53,17 +53,10 @@ def is_string_type(kind: pa.DataType) -> bool:
     return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
 
 
-def short(error: BaseException, limit: int = 160) -> str:
-    """An exception's message on one line, cut to ``limit`` characters."""
-    text = " ".join(str(error).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 __all__ = [
     "check_type",
     "is_feature_type",
     "is_number_type",
     "is_string_type",
     "require_columns",
-    "short",
 ]

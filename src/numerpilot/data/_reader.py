@@ -20,8 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from numerpilot.data._checks import short
-from numerpilot.errors import DataError
+from numerpilot.errors import DataError, short
 
 ID, ERA, DATA_TYPE = "id", "era", "data_type"
 FEATURE_MAX = 4

@@ -8,9 +8,8 @@ from typing import IO, TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from numerpilot.data._checks import short
 from numerpilot.data.urls import is_url, open_url, source_name
-from numerpilot.errors import DataError
+from numerpilot.errors import DataError, short
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
-from numerpilot.data._checks import short
-from numerpilot.errors import ConfigError, DataError
+from numerpilot.errors import ConfigError, DataError, short
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem

@@ -33,7 +33,7 @@ class Multipliers:
 def payout_multipliers(settings: Settings, evaluation: EvaluationSettings) -> Multipliers:
     if evaluation.multipliers == "file":
         return Multipliers(evaluation.corr_multiplier, evaluation.mmc_multiplier, FILE)
-    from numerpilot.data._checks import short
+    from numerpilot.errors import short
     from numerpilot.tournament.client import TournamentClient
     from numerpilot.tournament.scores import current_multipliers
 
