@@ -192,7 +192,8 @@ def predict_rows(
     out = np.empty(len(seq), dtype=np.float64)
     for start in range(0, len(seq), batch_rows):
         stop = min(start + batch_rows, len(seq))
-        out[start:stop] = booster.predict(seq[start:stop])
+        # A Booster predicts an ndarray for dense input (the sparse forms are for sparse input).
+        out[start:stop] = np.asarray(booster.predict(seq[start:stop]), dtype=np.float64)
     return out
 
 

@@ -246,8 +246,8 @@ def churn(
                 f"churn: only {len(shared)} of {len(s)} {name} ids are shared; "
                 f"at least {1 - max_filtered_ratio:.0%} must overlap"
             )
-    x = a.loc[shared].to_numpy()
-    y = b.loc[shared].to_numpy()
+    x = np.asarray(a.loc[shared], dtype=np.float64)
+    y = np.asarray(b.loc[shared], dtype=np.float64)
     if x.std() == 0 or y.std() == 0:
         raise DataError("churn: a constant ranking has no churn; predictions must vary")
     one = Eras.from_codes(np.zeros(x.size, dtype=np.int64))
