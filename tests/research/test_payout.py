@@ -9,7 +9,7 @@ from numerpilot.config import load_settings
 from numerpilot.research._payout import FILE, payout_multipliers
 from numerpilot.research._spec import EvaluationSettings
 from numerpilot.research.plan import plan_experiment
-from numerpilot.sim._config import PayoutConfig
+from numerpilot.sim import PayoutConfig
 from numerpilot.tournament.client import TournamentClient
 from numerpilot.tournament.scores import current_multipliers
 from tests.research.conftest import FAST_EXPERIMENT, make_project

@@ -17,7 +17,7 @@ from numerpilot.clock import SteppedClock
 from numerpilot.config import load_settings
 from numerpilot.models.benchmark_input import benchmark_feature
 from numerpilot.models.store import load_model
-from numerpilot.pipeline._upload_model import portable_model
+from numerpilot.pipeline import portable_model
 from numerpilot.pipeline.predict import predict_live
 from numerpilot.research._space import grid
 from numerpilot.research._spec import SpaceSettings, load_experiment

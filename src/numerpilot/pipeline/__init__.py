@@ -11,7 +11,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from numerpilot.pipeline._upload_model import UploadModelResult, preflight_file, upload_model
+    from numerpilot.pipeline._upload_model import (
+        UploadModelResult,
+        portable_model,
+        preflight_file,
+        upload_model,
+    )
     from numerpilot.pipeline._validate import ValidationResult, file_source, model_source, validate
     from numerpilot.pipeline.dashboard import build_dashboard, report_links
     from numerpilot.pipeline.doctor import run_checks
@@ -57,6 +62,7 @@ _WHERE = {
     "VALIDATION_FILE": "train_plan",
     "data_version": "train_plan",
     "UploadModelResult": "_upload_model",
+    "portable_model": "_upload_model",
     "preflight_file": "_upload_model",
     "upload_model": "_upload_model",
     "ValidationResult": "_validate",
@@ -92,6 +98,7 @@ __all__ = [
     "file_sha256",
     "file_source",
     "model_source",
+    "portable_model",
     "predict_live",
     "predictions_path",
     "preflight_file",

@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from numerpilot.sim._calendar import latest_round_at, round_times
-    from numerpilot.sim._config import CalendarConfig, DataConfig, SimConfig, load_sim_config
+    from numerpilot.sim._config import (
+        CalendarConfig,
+        DataConfig,
+        PayoutConfig,
+        SimConfig,
+        load_sim_config,
+    )
     from numerpilot.sim._faults import Decision, EndpointFaults, FaultConfig, Faults, load_faults
     from numerpilot.sim._scoring import CORR_NAME
     from numerpilot.sim._server import ModelRunner, SimServer
@@ -46,6 +52,7 @@ _WHERE = {
     "round_times": "_calendar",
     "CalendarConfig": "_config",
     "DataConfig": "_config",
+    "PayoutConfig": "_config",
     "SimConfig": "_config",
     "load_sim_config": "_config",
     "Decision": "_faults",
@@ -84,6 +91,7 @@ __all__ = [
     "Model",
     "ModelRunner",
     "Payout",
+    "PayoutConfig",
     "Rejection",
     "Round",
     "RunningSim",
