@@ -7,8 +7,9 @@ modules behind it import numpy, pandas and pyarrow.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from numerpilot.faces import lazy_face
 
 if TYPE_CHECKING:
     from numerpilot.data._reader import RowProgress
@@ -68,12 +69,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    # Looked up on every access, not cached: a test that patches the defining module is seen.
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_face(__name__, _WHERE, cache=False)
 
 
 __all__ = [

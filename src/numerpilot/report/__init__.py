@@ -8,8 +8,9 @@ the scorecard) and the dashboard's web app (Starlette) load on first use of thei
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from numerpilot.faces import lazy_face
 from numerpilot.report._charts import fmt
 from numerpilot.report._dashboard import EMPTY_MESSAGE, render_dashboard
 from numerpilot.report._view import (
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
         report_column,
     )
 
-_LAZY = {
+_WHERE = {
     "Report": "_validation",
     "ReportColumn": "_validation",
     "Stat": "_validation",
@@ -44,13 +45,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_face(__name__, _WHERE, cache=False)
 
 
 __all__ = [

@@ -10,8 +10,9 @@ own interpreter, without numerpilot. A name is imported when it is first used, s
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from numerpilot.faces import lazy_face
 
 if TYPE_CHECKING:
     from numerpilot.runtime._envs import (
@@ -105,13 +106,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    home = _WHERE.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = lazy_face(__name__, _WHERE, cache=True)
 
 
 def __dir__() -> list[str]:

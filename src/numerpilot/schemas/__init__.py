@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from numerpilot.errors import ExitCode, NumerpilotError, SubmissionRejected
+from numerpilot.faces import lazy_face
 
 if TYPE_CHECKING:
     from numerpilot.schemas.documents import DOCUMENTS
@@ -37,11 +37,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_face(__name__, _WHERE, cache=False)
 
 
 def _plain(value: Any) -> Any:

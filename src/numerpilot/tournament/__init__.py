@@ -10,8 +10,9 @@ import numerapi; ``RoundInfo`` does not either, the client does."""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from numerpilot.faces import lazy_face
 
 if TYPE_CHECKING:
     from numerpilot.tournament._listings import (
@@ -76,13 +77,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # once found, a plain attribute
-    return value
+__getattr__ = lazy_face(__name__, _WHERE, cache=True)
 
 
 __all__ = [
