@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -152,7 +153,18 @@ def _promoted(settings: Settings) -> str | None:
     return None if version is None else version.name
 
 
-def tournament_choices(settings: Settings, stored: list[str]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class TournamentChoice:
+    """The stored model a tournament model submits, and why (``models --json``'s row)."""
+
+    name: str
+    mode: str
+    stored_model: str | None  # None: the wanted model is not stored
+    wanted_model: str | None
+    why: str
+
+
+def tournament_choices(settings: Settings, stored: list[str]) -> list[TournamentChoice]:
     """Which stored model each tournament model submits: the one its entry pins, else the
     one the autopilot promoted, else the newest (``run`` and ``submit`` choose the same)."""
     promoted = _promoted(settings)
@@ -166,13 +178,13 @@ def tournament_choices(settings: Settings, stored: list[str]) -> list[dict[str, 
         else:
             chosen, why = (stored[-1] if stored else None), "the newest"
         rows.append(
-            {
-                "name": entry.name,
-                "mode": entry.mode,
-                "stored_model": chosen if chosen in stored else None,
-                "wanted_model": chosen,
-                "why": why,
-            }
+            TournamentChoice(
+                name=entry.name,
+                mode=entry.mode,
+                stored_model=chosen if chosen in stored else None,
+                wanted_model=chosen,
+                why=why,
+            )
         )
     return rows
 
@@ -185,9 +197,10 @@ def models(ctx: typer.Context, json: JsonOption = False) -> None:
     rows = [_summary(m) for m in list_models(settings.models_path)]
     choices = tournament_choices(settings, [r["name"] for r in rows])
     for r in rows:
-        r["submitted_by"] = [c["name"] for c in choices if c["stored_model"] == r["name"]]
+        r["submitted_by"] = [c.name for c in choices if c.stored_model == r["name"]]
     if json:
-        print_json({"kind": "models", "models": rows, "tournament_models": choices})
+        tournament_models = [asdict(c) for c in choices]
+        print_json({"kind": "models", "models": rows, "tournament_models": tournament_models})
         return
     from rich.table import Table
 
@@ -208,10 +221,10 @@ def models(ctx: typer.Context, json: JsonOption = False) -> None:
         )
     out.print(table if rows else f"no models in {settings.models_path}")
     for c in choices:
-        if c["stored_model"] is None:
+        if c.stored_model is None:
             err.print(
-                f"[yellow]{c['name']} has no stored model to submit "
-                f"({c['why']}: {c['wanted_model'] or 'none'})[/]"
+                f"[yellow]{c.name} has no stored model to submit "
+                f"({c.why}: {c.wanted_model or 'none'})[/]"
             )
 
 
