@@ -5,7 +5,9 @@ A validation-shaped sample generated in memory (deterministic, seed 0): ``--eras
 (a weak signal on a few features), the target and a benchmark column. Each side runs
 ``--repeats`` times; the best time counts (the machine is shared). The baseline is the same
 call without FNC: CORR, TB200, BMC, max feature exposure, the benchmark correlation and the
-payout simulation, which is what ``numerpilot validate`` does today without ``--fnc``.
+payout simulation and churn, which is what ``numerpilot validate`` does without ``--fnc``.
+Churn (numerblox's: 1 - Spearman with the target per era) is also timed alone, to show its
+share of the baseline.
 
 Run:  nice -n 10 .venv/bin/python benchmarks/fnc_cost.py
 """
@@ -18,7 +20,7 @@ import time
 import numpy as np
 
 from numerpilot.data import single_threaded_blas
-from numerpilot.scoring import Eras, References, score_columns
+from numerpilot.scoring import Eras, References, rank_correlation, score_columns
 
 
 def sample(eras: int, rows: int, features: int) -> tuple[np.ndarray, ...]:
@@ -46,6 +48,18 @@ def timed(fnc: bool, data: tuple[np.ndarray, ...], repeats: int) -> float:
     return best
 
 
+def timed_churn(data: tuple[np.ndarray, ...], repeats: int) -> float:
+    """The churn pass inside ``score_columns``: one per-era rank correlation with the target."""
+    _, target, preds, _, codes = data
+    eras = Eras.from_codes(codes)
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        1.0 - rank_correlation(preds, target, eras)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eras", type=int, default=60)
@@ -57,11 +71,13 @@ def main() -> None:
     with single_threaded_blas():
         base = timed(False, data, args.repeats)
         with_fnc = timed(True, data, args.repeats)
+        churn = timed_churn(data, args.repeats)
     per_era = (with_fnc - base) / args.eras
     print(f"shape: {args.eras} eras x {args.rows:,} rows, {args.features} int8 features")
     print(f"without FNC (baseline) {base:8.2f} s")
     print(f"with FNC               {with_fnc:8.2f} s   {with_fnc / base:.2f}x the baseline")
     print(f"FNC alone              {with_fnc - base:8.2f} s   {per_era:.3f} s per era")
+    print(f"churn alone            {churn:8.2f} s   {churn / base:.1%} of the baseline")
     minutes = per_era * 660 * 6250 / args.rows / 60
     print(f"scaled to 660 validation eras of ~6,250 rows: FNC ~{minutes:.1f} min")
 

@@ -174,6 +174,33 @@ def test_churn() -> None:
         assert churn(before, after, top_bottom=tb) == nt_churn(before, after, top_bottom=tb)
 
 
+def test_scorecard_churn_is_numerblox_churn(sample: Sample) -> None:
+    """numerblox's evaluator: nanmean over eras of numerai-tools' churn(predictions, target)."""
+    from numerpilot.scoring.scorecard import score_columns
+
+    preds = sample.predictions[:, :3]  # the fourth column is constant: no churn exists
+    (scored,) = [
+        c
+        for c in score_columns(
+            ["a", "b", "c"], preds, sample.target, Eras.from_codes(sample.eras), sample.features
+        )
+        if c.name == "b"
+    ]
+    frame = pd.DataFrame(
+        {"era": sample.eras, "p": preds[:, 1], "t": sample.target}, index=sample.ids
+    )
+    # numerai-tools asserts on a constant series; numerpilot gives that era NaN instead.
+    expected = [
+        quiet(lambda g=g: nt_churn(g["p"], g["t"].dropna()))
+        if g["t"].dropna().std() > 0
+        else np.nan
+        for _, g in frame.groupby("era", sort=True)
+    ]
+    np.testing.assert_allclose(scored.churn, expected, rtol=0, atol=ATOL)
+    assert scored.churn_mean == pytest.approx(np.nanmean(expected), abs=ATOL)
+    assert scored.as_dict()["churn_mean"] == scored.churn_mean
+
+
 def test_rows_already_grouped_give_the_same_numbers(sample: Sample) -> None:
     order = np.argsort(sample.eras, kind="stable")
     grouped = Eras.from_codes(sample.eras[order])

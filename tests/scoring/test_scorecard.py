@@ -46,7 +46,8 @@ def test_without_meta_model_the_payout_uses_bmc() -> None:
 
     labels = [stat.label for stat in report_column(b).stats]
     assert labels[:3] == ["CORR mean", "CORR Sharpe", "smart Sharpe"]
-    assert "FNC mean" not in labels and {"TB200 mean", "APY", "Calmar"} <= set(labels)
+    assert "FNC mean" not in labels
+    assert {"TB200 mean", "APY", "Calmar", "churn"} <= set(labels)
 
 
 def test_progress_is_reported_per_step() -> None:

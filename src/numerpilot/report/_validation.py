@@ -90,6 +90,13 @@ GLOSSARY = (
     ),
     ("Max drawdown", "Largest fall of the cumulative per-era score from an earlier peak."),
     (
+        "Churn",
+        "numerblox's churn: per era, 1 - the Spearman correlation of the predictions with the "
+        "target (numerai-tools' churn of the two), averaged over eras; lower is closer to the "
+        "target's ordering. Numerai's own churn limit compares a Signals model's submissions "
+        "week to week; Classic ids change every era, so Classic has no such rule.",
+    ),
+    (
         "Max feature exposure",
         "Per era, the largest |correlation| of the predictions with "
         "any single feature. High exposure means risk when that feature stops working.",
@@ -128,6 +135,7 @@ def report_column(c: ColumnScores) -> ReportColumn:
         stats.append(Stat("FNC mean", c.fnc_summary.mean, "high", "Feature-neutral CORR"))
     stats += [
         Stat("max FE", c.max_feature_exposure_mean, "low", "Mean per-era max exposure", digits=3),
+        Stat("churn", c.churn_mean, "low", "Mean per-era 1 - Spearman with the target", digits=3),
         Stat("corr w/ example", c.corr_with_example, None, "Spearman, example preds", digits=3),
         Stat("payout / era", c.payout.mean, "high", "Simulated mean payout per era", True),
         Stat("APY", c.payout.apy, "high", "Simulated payouts compounded over a year", True),

@@ -78,6 +78,7 @@ class TrialTask:
     num_threads: int
     memory_budget: int
     multipliers_source: str = ""  # where evaluation's multipliers came from
+    rows_share: float = 1.0  # a scout's share of the trial's eras; row counts scale with it
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def run_trial(task: TrialTask) -> TrialOutcome:
         targets=list(config.targets),
         weights=config.weights(),
         seeds=[0],
-        params=config.lightgbm(task.num_threads),
+        params=config.lightgbm(task.num_threads, rows_share=task.rows_share),
         neutralize_proportion=config.neutralize_proportion,
     )
     train = _file(task, task.paths.train, task.paths.train_benchmark)

@@ -140,7 +140,10 @@ class EvaluationSettings(_Strict):
 
 class ScoutSettings(_Strict):
     era_step_factor: int = Field(
-        2, ge=1, description="Scouts train on every Nth of a trial's eras (1: no scouting)."
+        2,
+        ge=1,
+        description="Scouts train on every Nth of a trial's eras (1: no scouting); "
+        "min_child_samples shrinks by the same factor.",
     )
     feature_fraction: float = Field(
         1.0, gt=0, le=1, description="Share of a trial's features the scouts use."
@@ -322,7 +325,8 @@ cv_folds = 3
 holdout_eras = 24
 
 [scout]
-# Scouts train on every Nth of a trial's eras (and this share of its features).
+# Scouts train on every Nth of a trial's eras (and this share of its features);
+# min_child_samples shrinks by the same factor, so their trees split as the full trial's do.
 era_step_factor = 2
 feature_fraction = 1.0
 

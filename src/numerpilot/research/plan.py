@@ -75,6 +75,11 @@ def _holdout(validation: Path, target: str, count: int, budget: int) -> list[str
     return [str(e) for e in scored[-count:]]
 
 
+# How trials are fitted and scored. Results stored under another method are not reused:
+# 2 = scouts scale min_child_samples with their share of the rows.
+TRIAL_METHOD = 2
+
+
 def _hash(values: object) -> str:
     return hashlib.sha256(json.dumps(values, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
@@ -183,11 +188,15 @@ def plan_experiment(
         embargo=embargo,
         last_search_era=last_search_era,
         holdout_eras=holdout,
-        # The budget and the cluster may change between runs without starting afresh.
+        # The budget and the cluster may change between runs without starting afresh; a new
+        # way of fitting or scoring trials (TRIAL_METHOD) does start afresh.
         spec_hash=_hash(
-            experiment.model_dump(
-                mode="json", exclude={"resources": True, "search": {"trials", "max_minutes"}}
-            )
+            {
+                "method": TRIAL_METHOD,
+                **experiment.model_dump(
+                    mode="json", exclude={"resources": True, "search": {"trials", "max_minutes"}}
+                ),
+            }
         ),
         data_hash=_hash(files),
         workers=n_workers,

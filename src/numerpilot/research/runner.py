@@ -171,6 +171,7 @@ class _Run:
             num_threads=self.info.lightgbm_threads,
             memory_budget=self.plan.budget_per_worker,
             multipliers_source=self.plan.multipliers.source,
+            rows_share=1 / factor,
         )
 
     def over_time(self) -> bool:

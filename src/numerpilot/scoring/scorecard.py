@@ -2,9 +2,9 @@
 
 ``score_columns`` takes aligned arrays (predictions, target, reference columns such as the
 benchmark and the meta model, features) and returns one :class:`ColumnScores` per column:
-per-era CORR, TB200, MMC, BMC, FNC and max feature exposure, their summaries, the correlation with
-the reference columns and a payout simulation. The feature pass, the expensive part, runs
-once for all columns.
+per-era CORR, TB200, MMC, BMC, FNC, max feature exposure and churn, their summaries, the
+correlation with the reference columns and a payout simulation. The feature pass, the
+expensive part, runs once for all columns.
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ class ColumnScores:
     fnc: FloatArray | None
     tb200: FloatArray
     max_exposure: FloatArray
+    churn: FloatArray
     corr_summary: ScoreSummary
     bmc_summary: ScoreSummary | None
     mmc_summary: ScoreSummary | None
@@ -78,6 +79,11 @@ class ColumnScores:
     @property
     def max_feature_exposure_mean(self) -> float:
         return _mean(self.max_exposure)
+
+    @property
+    def churn_mean(self) -> float:
+        """numerblox's churn: the mean over eras of 1 - Spearman(predictions, target)."""
+        return _mean(self.churn)
 
     def as_dict(self) -> dict[str, Any]:
         """The ``--json`` view: flat summary keys, then per-era series (era -> value)."""
@@ -108,6 +114,7 @@ class ColumnScores:
             "tb200_sharpe": self.tb200_summary.sharpe,
             "max_feature_exposure_mean": self.max_feature_exposure_mean,
             "max_feature_exposure_max": float(finite_fe.max()) if finite_fe.size else nan,
+            "churn_mean": self.churn_mean,
             "corr_with_example": self.corr_with_example,
             "corr_with_benchmarks": self.corr_with_benchmarks,
             "payout": self.payout.as_dict(),
@@ -162,6 +169,9 @@ def score_columns(
 
     corr = numerai_corr(matrix, t, eras)
     tb200 = numerai_corr(matrix, t, eras, top_bottom=TB)
+    # numerblox's "churn": numerai_tools.signals.churn(predictions, target) per era, that is
+    # 1 - Spearman with the target (rows without a target left out), averaged over eras.
+    churn = 1.0 - rank_correlation(matrix, t, eras)
     bmc = (
         None
         if refs.benchmark is None
@@ -203,6 +213,7 @@ def score_columns(
                 fnc=pick(fnc_scores, j),
                 tb200=tb200[:, j],
                 max_exposure=max_abs(exposures[:, j, :]),
+                churn=churn[:, j],
                 corr_summary=summarize(corr[:, j]),
                 bmc_summary=None if bmc is None else summarize(bmc[:, j]),
                 mmc_summary=None if mmc is None else summarize(mmc[:, j]),
