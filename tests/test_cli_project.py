@@ -4,8 +4,6 @@ of a fresh project, what comes next, and a CLI that starts without heavy imports
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +21,7 @@ from numerpilot.cli.validate import (
 from numerpilot.config import CONFIG_FILE, load_settings
 from numerpilot.errors import ConfigError, ExitCode
 from numerpilot.scoring import PayoutParams
-from tests.cli_run import run
+from tests.cli_run import modules_loaded_by, run
 from tests.test_cli import free_port
 
 
@@ -161,20 +159,9 @@ STATUS_HEAVY = (HEAVY - {"numpy"}) | {"scipy", "requests", "sqlalchemy", "starle
 def _loaded_by(args: list[str]) -> tuple[set[str], str]:
     """The top-level modules a fresh interpreter has loaded after running the CLI, and what
     the command printed."""
-    code = (
-        "import sys\n"
-        "from numerpilot.cli import main\n"
-        "try:\n"
-        f"    main({args!r})\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules}), file=sys.stderr)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-    )
-    assert done.stdout.strip()  # the command printed what it was asked for
-    return set(eval(done.stderr.strip().splitlines()[-1])), done.stdout  # a list of names
+    loaded, printed = modules_loaded_by(args)
+    assert printed.strip()  # the command printed what it was asked for
+    return {m.split(".")[0] for m in loaded}, printed
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +9,7 @@ from pathlib import Path
 from numerpilot.clock import AcceleratedClock
 from numerpilot.pipeline.status import Cell, CumulativePoint, build_status
 from numerpilot.sim import DEFAULT_START, DataConfig, SimConfig, run_sim
+from tests.cli_run import modules_loaded_by
 
 T0 = datetime(2026, 7, 7, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -160,22 +159,10 @@ def test_status_reads_a_local_tournaments_clock_without_numerapi(
         tmp_path / "sim" / "sim.db", clock=clock, config=config, datasets_dir=demo_data_dir
     ) as sim:
         args = ["-C", str(tmp_path), "--api-url", sim.url, "status", "--json"]
-        code = (
-            "import sys\n"
-            "from numerpilot.cli import main\n"
-            "try:\n"
-            f"    main({args!r})\n"
-            "except SystemExit:\n"
-            "    pass\n"
-            "print(sorted(sys.modules), file=sys.stderr)\n"
-        )
-        done = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
-        )
-    loaded = set(eval(done.stderr.strip().splitlines()[-1]))  # a printed list of names
+        loaded, printed = modules_loaded_by(args)
     assert "numerpilot.tournament.transport" in loaded  # it did ask the tournament
     assert not {m for m in loaded if m.split(".")[0] == "numerapi"}
     assert "numerpilot.tournament.client" not in loaded
-    judged_at = datetime.fromisoformat(json.loads(done.stdout)["generated_at"])
+    judged_at = datetime.fromisoformat(json.loads(printed)["generated_at"])
     # The simulated clock started at DEFAULT_START, months before this machine's date.
     assert DEFAULT_START <= judged_at < DEFAULT_START + timedelta(minutes=10)

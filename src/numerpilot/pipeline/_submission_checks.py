@@ -119,48 +119,31 @@ def sanity_checks(
 ) -> list[CheckResult]:
     """numerpilot's own checks of ``predictions`` (indexed by live id)."""
     results = []
-    if previous is None:
-        results.append(
-            CheckResult(
-                "corr_with_previous",
-                "skipped",
-                None,
-                settings.min_corr_with_previous,
-                "no previous predictions",
-            )
-        )
-    else:
-        value, detail = _overlap_corr(predictions, previous)
-        results.append(
-            _floor(
-                "corr_with_previous",
-                "low_corr_previous",
-                value,
-                settings.min_corr_with_previous,
-                detail,
-            )
-        )
-    if benchmark is None:
-        results.append(
-            CheckResult(
-                "corr_with_benchmark",
-                "skipped",
-                None,
-                settings.min_corr_with_benchmark,
-                "no benchmark file",
-            )
-        )
-    else:
-        value, detail = _overlap_corr(predictions, benchmark)
-        results.append(
-            _floor(
-                "corr_with_benchmark",
-                "low_corr_benchmark",
-                value,
-                settings.min_corr_with_benchmark,
-                f"{benchmark.name}, {detail}",
-            )
-        )
+    # (check, rejection reason, reference, floor, why skipped, what the detail names)
+    floors = (
+        (
+            "corr_with_previous",
+            "low_corr_previous",
+            previous,
+            settings.min_corr_with_previous,
+            "no previous predictions",
+            "",
+        ),
+        (
+            "corr_with_benchmark",
+            "low_corr_benchmark",
+            benchmark,
+            settings.min_corr_with_benchmark,
+            "no benchmark file",
+            "" if benchmark is None else f"{benchmark.name}, ",
+        ),
+    )
+    for name, reason, reference, bound, missing, named in floors:
+        if reference is None:
+            results.append(CheckResult(name, "skipped", None, bound, missing))
+            continue
+        value, detail = _overlap_corr(predictions, reference)
+        results.append(_floor(name, reason, value, bound, f"{named}{detail}"))
     ceiling = settings.max_feature_exposure
     if features is None:
         results.append(CheckResult("feature_exposure", "skipped", None, ceiling, "no features"))
@@ -178,7 +161,7 @@ def sanity_checks(
                 "feature_exposure", "ok", exposure, ceiling, f"{features.shape[1]} features"
             )
         )
-    return results  # fmt: skip
+    return results
 
 
 def predictions_csv(predictions: pd.Series) -> bytes:
